@@ -1,0 +1,184 @@
+// manage: the multi-call binary ContainerPilot runs as lifecycle hooks, and
+// operators run by hand. Subcommands are a table of {name, summary, help, run};
+// each one logs its own failure once and maps it to an exit code:
+// 0 ok, 1 failed, 2 usage or configuration error.
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cmd/manage/wiring.h"
+#include "core/config.h"
+#include "core/env.h"
+#include "core/log.h"
+#include "hooks/hooks.h"
+
+namespace manage {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+using Args = std::vector<std::string>;
+
+struct Subcommand {
+  const char* name;
+  const char* alias;  // the original manage.py's name, or nullptr
+  const char* summary;
+  const char* help;
+  std::function<Status(hooks::Deps&, const Args&)> run;
+};
+
+const std::vector<Subcommand>& Subcommands();
+
+int ExitCode(const Status& s) {
+  if (s.ok()) return kExitOk;
+  return s.code() == Code::kInvalidArgument ? kExitUsage : kExitFailed;
+}
+
+void PrintUsage(FILE* out) {
+  std::fprintf(out,
+               "usage: manage <command> [options]\n\n"
+               "MySQL/MariaDB that runs itself: ContainerPilot runs these as hooks,\n"
+               "operators run them by hand. Configuration comes from the environment\n"
+               "(see README.md, 'Configuration').\n\ncommands:\n");
+  for (const Subcommand& c : Subcommands()) {
+    std::fprintf(out, "  %-12s %s\n", c.name, c.summary);
+  }
+  std::fprintf(out, "  %-12s %s\n  %-12s %s\n", "version", "print the version", "help",
+               "show this help, or 'manage help <command>'");
+  std::fprintf(out, "\nexit codes: 0 ok, 1 failed, 2 usage or configuration error\n");
+}
+
+const Subcommand* Find(const std::string& name) {
+  for (const Subcommand& c : Subcommands()) {
+    if (name == c.name || (c.alias && name == c.alias)) return &c;
+  }
+  return nullptr;
+}
+
+int Help(const Args& args) {
+  if (args.empty()) {
+    PrintUsage(stdout);
+    return kExitOk;
+  }
+  const Subcommand* c = Find(args[0]);
+  if (!c) {
+    std::fprintf(stderr, "manage: unknown command '%s'\n", args[0].c_str());
+    return kExitUsage;
+  }
+  std::printf("usage: manage %s\n\n%s\n", c->name, c->help);
+  return kExitOk;
+}
+
+bool WantsFlag(const Args& args, const std::string& flag) {
+  for (const std::string& a : args) {
+    if (a == flag) return true;
+  }
+  return false;
+}
+
+bool WantsHelp(const Args& args) { return WantsFlag(args, "--help") || WantsFlag(args, "-h"); }
+
+int RunSubcommand(const Subcommand& c, const Args& args) {
+  Env env = ProcessEnv();
+  auto config = LoadConfig(env, ReadHostFacts());
+  Logger early = Logger::Stderr(LogLevel::kInfo, false).With("hook", c.name);
+  if (!config.ok()) {
+    early.Error("invalid configuration", {{"error", config.status().message()}});
+    return kExitUsage;
+  }
+  Logger log = Logger::Stderr(config->log_level, config->log_json).With("hook", c.name);
+  for (const std::string& secret :
+       {config->mysql.password, config->mysql.repl_password, config->mysql.root_password}) {
+    log.AddSecret(secret);
+  }
+  auto wiring = Wiring::Create(*config, log);
+  if (!wiring.ok()) {
+    log.Error("invalid configuration", {{"error", wiring.status().message()}});
+    return kExitUsage;
+  }
+  Status s = c.run((*wiring)->deps(), args);
+  // `health --primary` fails on every replica at every interval by design:
+  // that is not worth an error line in ContainerPilot's log.
+  bool expected = std::string(c.name) == "health" && WantsFlag(args, "--primary");
+  if (!s.ok()) log.Log(expected ? LogLevel::kDebug : LogLevel::kError, "failed",
+                       {{"error", s.ToString()}});
+  return ExitCode(s);
+}
+
+int Main(int argc, char** argv) {
+  Args args(argv + 1, argv + argc);
+  // Multi-call: a link named after a subcommand runs it directly.
+  std::string self = argv[0];
+  self = self.substr(self.rfind('/') + 1);
+  if (self != "manage" && Find(self)) args.insert(args.begin(), self);
+  if (args.empty()) {
+    PrintUsage(stderr);
+    return kExitUsage;
+  }
+  std::string cmd = args[0];
+  args.erase(args.begin());
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") return Help(args);
+  if (cmd == "version" || cmd == "--version") {
+    std::printf("manage %s\n", MANAGE_VERSION);
+    return kExitOk;
+  }
+  const Subcommand* c = Find(cmd);
+  if (!c) {
+    std::fprintf(stderr, "manage: unknown command '%s'\n\n", cmd.c_str());
+    PrintUsage(stderr);
+    return kExitUsage;
+  }
+  if (WantsHelp(args)) return Help({c->name});
+  return RunSubcommand(*c, args);
+}
+
+const std::vector<Subcommand>& Subcommands() {
+  static const std::vector<Subcommand> kCommands = {
+      {"pre_start", nullptr, "prepare my.cnf and the datadir before mysqld starts",
+       "Runs before mysqld starts (ContainerPilot preStart). Renders my.cnf, takes\n"
+       "ownership of the datadir, and for an empty datadir restores the newest\n"
+       "snapshot, waits for one (up to SNAPSHOT_WAIT_TIMEOUT) when a primary exists\n"
+       "but has not snapshotted yet, or initialises a new database. An existing\n"
+       "datadir is never modified.",
+       hooks::PreStart},
+      {"health", nullptr, "check this node and converge it to its role",
+       "usage: manage health [--primary]\n\n"
+       "Runs every health interval for the mysqld job. Decides and enforces this\n"
+       "node's role: the holder of PRIMARY_KEY renews its session, bootstraps users\n"
+       "once and is writable; replicas replicate from it read-only. Exits 0 only\n"
+       "when the node is healthy in its role (a replica: both threads running and\n"
+       "lag <= MAX_REPLICA_LAG).\n\n"
+       "  --primary  check only whether this node holds PRIMARY_KEY (the health of\n"
+       "             the ${SERVICE_NAME}-primary job); changes nothing",
+       hooks::Health},
+      {"on_change", nullptr, "react to a change of the primary",
+       "Runs when the set of passing ${SERVICE_NAME}-primary instances changes. A\n"
+       "replica makes sure it replicates from the current primary, repointing only\n"
+       "when its source differs.",
+       hooks::OnChange},
+      {"snapshot", "snapshot_task", "take a snapshot if one is due (primary only)",
+       "usage: manage snapshot [--force]\n\n"
+       "On the primary, takes a mariabackup snapshot into the configured store when\n"
+       "none exists, the binlog rotated, or the last one is older than BACKUP_TTL.\n"
+       "One snapshot runs at a time cluster-wide (BACKUP_LOCK_KEY, held by a\n"
+       "session). Elsewhere it does nothing and exits 0.\n\n"
+       "  --force  take one now even if none is due",
+       hooks::Snapshot},
+      {"status", nullptr, "show every node, its role, GTID and lag",
+       "usage: manage status [--json]\n\n"
+       "One line per node of ${SERVICE_NAME}: name, address, role, health, GTID\n"
+       "position and replication lag, then the newest snapshot.\n\n"
+       "  --json  print one JSON object instead, for scripts",
+       hooks::ShowStatus},
+  };
+  return kCommands;
+}
+
+}  // namespace
+}  // namespace manage
+
+int main(int argc, char** argv) { return manage::Main(argc, argv); }

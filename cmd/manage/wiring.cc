@@ -1,0 +1,134 @@
+#include "cmd/manage/wiring.h"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "consul/address.h"
+#include "consul/consul.h"
+#include "http/transport.h"
+#include "mysql/client.h"
+#include "storage/local_store.h"
+#include "sys/clock.h"
+#include "sys/fs.h"
+#include "sys/process.h"
+
+namespace manage {
+namespace {
+
+std::string FirstIpv4() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return "";
+  std::string out;
+  for (ifaddrs* i = list; i && out.empty(); i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+    if ((i->ifa_flags & IFF_LOOPBACK) || !(i->ifa_flags & IFF_UP)) continue;
+    char buf[INET_ADDRSTRLEN];
+    auto* sin = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
+    if (inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof buf)) out = buf;
+  }
+  freeifaddrs(list);
+  return out;
+}
+
+// MemTotal, capped by a cgroup v2 limit when the container has one.
+int64_t MemoryMb() {
+  int64_t mb = 0;
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  int64_t kb = 0;
+  while (meminfo >> key >> kb) {
+    if (key == "MemTotal:") {
+      mb = kb / 1024;
+      break;
+    }
+    meminfo.ignore(256, '\n');
+  }
+  std::ifstream limit("/sys/fs/cgroup/memory.max");
+  std::string value;
+  if (limit >> value && value != "max") {
+    int64_t bytes = std::stoll(value);
+    if (bytes > 0 && bytes / (1024 * 1024) < mb) mb = bytes / (1024 * 1024);
+  }
+  return mb;
+}
+
+// Runs this binary's subcommand in a new session, reaped by init: the caller
+// returns at once and the child outlives it.
+Status SpawnDetached(const std::vector<std::string>& args) {
+  pid_t pid = fork();
+  if (pid < 0) return Status::Unavailable("fork failed");
+  if (pid == 0) {
+    setsid();
+    if (fork() != 0) _exit(0);
+    std::vector<std::string> argv = {"manage"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (std::string& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    execv("/proc/self/exe", cargv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return Status::Ok();
+}
+
+}  // namespace
+
+HostFacts ReadHostFacts() {
+  HostFacts facts;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) == 0) facts.hostname = host;
+  facts.first_ipv4 = FirstIpv4();
+  facts.memory_mb = MemoryMb();
+  return facts;
+}
+
+struct Wiring::Impl {
+  std::unique_ptr<http::CurlTransport> transport;
+  std::unique_ptr<consul::HttpConsul> consul;
+  mysql::MariaDbConnector connector;
+  sys::RealProcessRunner runner;
+  sys::RealFileSystem fs;
+  sys::RealClock clock;
+  std::unique_ptr<storage::ObjectStore> store;
+  hooks::Deps deps;
+};
+
+Wiring::Wiring() : impl_(std::make_unique<Impl>()) {}
+Wiring::~Wiring() = default;
+hooks::Deps& Wiring::deps() { return impl_->deps; }
+
+Result<std::unique_ptr<Wiring>> Wiring::Create(const Config& config, const Logger& log) {
+  std::map<std::string, std::string> env(config.env.begin(), config.env.end());
+  auto address = consul::ResolveConsulAddress(env);
+  if (!address.ok()) return address.status();
+  std::unique_ptr<Wiring> w(new Wiring());
+  Impl& i = *w->impl_;
+  i.transport = std::make_unique<http::CurlTransport>(address->tls);
+  i.consul = std::make_unique<consul::HttpConsul>(i.transport.get(), *address);
+  if (config.snapshot.backend == "local") {
+    i.store = std::make_unique<storage::LocalStore>(config.snapshot.storage_dir);
+  }
+  i.deps.config = &config;
+  i.deps.log = log;
+  i.deps.consul = i.consul.get();
+  i.deps.connector = &i.connector;
+  i.deps.runner = &i.runner;
+  i.deps.fs = &i.fs;
+  i.deps.clock = &i.clock;
+  i.deps.store = i.store.get();
+  i.deps.spawn_detached = SpawnDetached;
+  return w;
+}
+
+}  // namespace manage

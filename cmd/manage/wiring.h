@@ -1,0 +1,30 @@
+// Wiring: builds the real implementations (Consul over libcurl, MariaDB
+// Connector/C, POSIX processes and files, the configured object store) from a
+// Config. Only cmd/ creates real dependencies; lib/ takes interfaces.
+#pragma once
+
+#include <memory>
+
+#include "core/config.h"
+#include "hooks/deps.h"
+
+namespace manage {
+
+// Facts about this host that configuration defaults depend on.
+HostFacts ReadHostFacts();
+
+// Owns every real dependency and hands out a hooks::Deps pointing at them.
+class Wiring {
+ public:
+  // InvalidArgument when a Consul or store setting is invalid.
+  static Result<std::unique_ptr<Wiring>> Create(const Config& config, const Logger& log);
+  ~Wiring();
+  hooks::Deps& deps();
+
+ private:
+  Wiring();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace manage

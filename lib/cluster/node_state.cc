@@ -1,0 +1,31 @@
+#include "cluster/node_state.h"
+
+#include <charconv>
+
+namespace manage::cluster {
+
+Status NodeState::EnsureDir() { return fs_->MakeDirs(dir_, 0700); }
+
+std::string NodeState::Read(const std::string& name) const {
+  auto data = fs_->ReadFile(Path(name));
+  if (!data.ok()) return "";
+  std::string v = *data;
+  while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+  return v;
+}
+
+Status NodeState::Write(const std::string& name, const std::string& value) {
+  return fs_->WriteFileAtomic(Path(name), value + "\n", 0600);
+}
+
+std::optional<uint32_t> NodeState::ServerId() const {
+  std::string v = Read("server-id");
+  uint32_t id = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), id);
+  if (v.empty() || ec != std::errc() || ptr != v.data() + v.size() || id == 0) {
+    return std::nullopt;
+  }
+  return id;
+}
+
+}  // namespace manage::cluster

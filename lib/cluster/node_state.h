@@ -1,0 +1,57 @@
+// NodeState: the few facts a node keeps between hook runs, one small file each
+// under MANAGE_STATE_DIR so that concurrent hooks (health, on_change, snapshot)
+// never overwrite each other's fields. Every write is atomic (rename).
+// Persist the state dir together with the datadir.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "cluster/role.h"
+#include "core/status.h"
+#include "sys/fs.h"
+
+namespace manage::cluster {
+
+class NodeState {
+ public:
+  // `fs` must outlive this object.
+  NodeState(sys::FileSystem* fs, std::string dir) : fs_(fs), dir_(std::move(dir)) {}
+
+  Status EnsureDir();
+
+  // The Consul session this node holds PRIMARY_KEY with (may be stale).
+  std::string Session() const { return Read("session"); }
+  Status SetSession(const std::string& id) { return Write("session", id); }
+  Status ClearSession() { return fs_->RemoveFile(Path("session")); }
+
+  Role LastRole() const { return ParseRole(Read("role")); }
+  Status SetRole(Role role) { return Write("role", RoleName(role)); }
+
+  Origin DataOrigin() const { return ParseOrigin(Read("origin")); }
+  Status SetOrigin(Origin origin) { return Write("origin", OriginName(origin)); }
+
+  std::optional<uint32_t> ServerId() const;
+  Status SetServerId(uint32_t id) { return Write("server-id", std::to_string(id)); }
+
+  // GTID position of a restored snapshot, until replication has been set up from it.
+  std::string RestoredGtid() const { return Read("restored-gtid"); }
+  Status SetRestoredGtid(const std::string& gtid) { return Write("restored-gtid", gtid); }
+  Status ClearRestoredGtid() { return fs_->RemoveFile(Path("restored-gtid")); }
+
+  // True once the first primary created users, database and time zones.
+  bool Bootstrapped() const { return fs_->Exists(Path("bootstrapped")); }
+  Status SetBootstrapped() { return Write("bootstrapped", "yes"); }
+
+  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
+
+ private:
+  std::string Read(const std::string& name) const;
+  Status Write(const std::string& name, const std::string& value);
+
+  sys::FileSystem* fs_;
+  std::string dir_;
+};
+
+}  // namespace manage::cluster

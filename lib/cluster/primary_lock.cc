@@ -1,0 +1,66 @@
+#include "cluster/primary_lock.h"
+
+namespace manage::cluster {
+
+consul::SessionSpec PrimaryLock::Spec() const {
+  consul::SessionSpec spec;
+  spec.name = config_->keys.session_name;
+  spec.ttl = config_->session_ttl;
+  spec.behavior = "release";
+  spec.lock_delay = config_->lock_delay;
+  spec.checks = std::vector<std::string>{"serfHealth", "service:" + config_->NodeName()};
+  return spec;
+}
+
+Result<LockView> PrimaryLock::Read() {
+  auto kv = consul_->Get(config_->keys.primary_key);
+  if (!kv.ok()) {
+    if (kv.status().code() == Code::kNotFound) return LockView{};
+    return kv.status().Annotate("reading " + config_->keys.primary_key);
+  }
+  LockView view;
+  view.held = !kv->session.empty();
+  view.holder_session = kv->session;
+  view.value = kv->value;
+  return view;
+}
+
+Status PrimaryLock::Renew() {
+  std::string id = state_->Session();
+  if (id.empty()) return Status::NotFound("no session stored");
+  Status s = consul_->RenewSession(id);
+  if (s.code() == Code::kNotFound) {
+    // The session is gone for good; never retry a stale ID.
+    (void)state_->ClearSession();
+  }
+  return s;
+}
+
+Result<bool> PrimaryLock::Acquire() {
+  std::string id = state_->Session();
+  if (!id.empty() && consul_->RenewSession(id).code() == Code::kNotFound) {
+    (void)state_->ClearSession();
+    id.clear();
+  }
+  if (id.empty()) {
+    auto created = consul_->CreateSession(Spec());
+    if (!created.ok()) return created.status().Annotate("creating the primary session");
+    id = *created;
+    MANAGE_RETURN_IF_ERROR(state_->SetSession(id));
+  }
+  auto acquired = consul_->Acquire(config_->keys.primary_key, id, config_->NodeName());
+  if (!acquired.ok()) return acquired.status().Annotate("acquiring " + config_->keys.primary_key);
+  return *acquired;
+}
+
+Status PrimaryLock::Release() {
+  std::string id = state_->Session();
+  if (id.empty()) return Status::Ok();
+  auto released = consul_->Release(config_->keys.primary_key, id);
+  if (!released.ok()) return released.status();
+  Status s = consul_->DestroySession(id);
+  if (!s.ok() && s.code() != Code::kNotFound) return s;
+  return state_->ClearSession();
+}
+
+}  // namespace manage::cluster

@@ -1,0 +1,111 @@
+// health: runs every health interval on every node. It decides this node's role
+// from PRIMARY_KEY (cluster/role.h) and converges mysqld to it:
+//   primary  renew the session, bootstrap once, read_only OFF
+//   replica  replicate from the lock holder, read_only ON, lag within bounds
+// Exit 0 means "healthy in my role"; ContainerPilot then heartbeats the check.
+//
+// Cost on the steady path: one local query round-trip set and two Consul
+// requests (read PRIMARY_KEY; renew on the primary) on loopback.
+#include "hooks/hooks.h"
+
+#include <fmt/format.h>
+
+#include "cluster/node_state.h"
+#include "cluster/primary_lock.h"
+#include "cluster/role.h"
+#include "hooks/local_db.h"
+#include "hooks/primary.h"
+#include "hooks/replica.h"
+#include "mysql/replica_status.h"
+
+namespace manage::hooks {
+namespace {
+
+// The health of the ${SERVICE_NAME}-primary job: does our session hold the lock?
+Status PrimaryOnly(Deps& deps, cluster::NodeState& state) {
+  cluster::PrimaryLock lock(deps.config, deps.consul, &state);
+  auto view = lock.Read();
+  if (!view.ok()) return view.status();
+  std::string mine = state.Session();
+  if (view->held && !mine.empty() && view->holder_session == mine) return Status::Ok();
+  return Status::FailedPrecondition(
+      view->held ? fmt::format("not the primary ({} holds the lock)", view->value)
+                 : "not the primary (the lock is free)");
+}
+
+Status Fence(Deps& deps, LocalDb& db, const std::string& why) {
+  Status s = mysql::SetReadOnly(*db.conn, db.dialect, true);
+  deps.log.Warn("fenced: read_only ON", {{"reason", why}});
+  return s;
+}
+
+}  // namespace
+
+Status Health(Deps& deps, const Args& args) {
+  MANAGE_RETURN_IF_ERROR(CheckArgs(args, {"--primary"}));
+  cluster::NodeState state(deps.fs, deps.config->state_dir);
+  if (HasFlag(args, "--primary")) return PrimaryOnly(deps, state);
+
+  auto db = ConnectLocal(deps);
+  if (!db.ok()) return db.status();
+  auto replica = mysql::ReadReplicaStatus(*db->conn, db->dialect);
+  if (!replica.ok()) return replica.status();
+
+  cluster::PrimaryLock lock(deps.config, deps.consul, &state);
+  auto view = lock.Read();
+  if (!view.ok()) {
+    // Without Consul this node cannot prove it is primary: a writable node
+    // stops taking writes rather than risk a second primary.
+    if (state.LastRole() == cluster::Role::kPrimary) (void)Fence(deps, *db, "Consul unreachable");
+    return view.status();
+  }
+  cluster::RoleInputs in;
+  in.lock = *view;
+  in.my_session = state.Session();
+  in.my_node = deps.config->NodeName();
+  in.last_role = state.LastRole();
+  in.origin = state.DataOrigin();
+  in.replication_configured = replica->configured;
+  cluster::RoleDecision d = cluster::DecideRole(in);
+  deps.log.Debug("role decision", {{"reason", d.reason}});
+
+  switch (d.action) {
+    case cluster::RoleAction::kKeepPrimary: {
+      Status renewed = lock.Renew();
+      if (!renewed.ok()) {
+        (void)Fence(deps, *db, "cannot renew the primary session: " + renewed.message());
+        return renewed.Annotate("renewing the primary session");
+      }
+      return PrimaryPass(deps, *db, state);
+    }
+    case cluster::RoleAction::kAcquire:
+      return TryBecomePrimary(deps, *db, state, lock);
+    case cluster::RoleAction::kFollow:
+      return ReplicaPass(deps, *db, state, d.primary, *replica);
+    case cluster::RoleAction::kOrphaned:
+      (void)mysql::SetReadOnly(*db->conn, db->dialect, true);
+      return CheckReplicaHealth(deps, *replica).Annotate("no primary");
+    case cluster::RoleAction::kWait:
+      (void)mysql::SetReadOnly(*db->conn, db->dialect, true);
+      return Status::FailedPrecondition(d.reason);
+  }
+  return Status::Internal("unhandled role action");
+}
+
+Status CheckArgs(const Args& args, const std::vector<std::string>& allowed) {
+  for (const std::string& a : args) {
+    bool ok = false;
+    for (const std::string& x : allowed) ok = ok || a == x;
+    if (!ok) return Status::InvalidArgument(fmt::format("unknown argument '{}'", a));
+  }
+  return Status::Ok();
+}
+
+bool HasFlag(const Args& args, const std::string& flag) {
+  for (const std::string& a : args) {
+    if (a == flag) return true;
+  }
+  return false;
+}
+
+}  // namespace manage::hooks

@@ -1,0 +1,25 @@
+// LocalDb: a connection to this node's own mysqld over its unix socket as root
+// (unix_socket authentication: manage runs as OS root in the container), with
+// the server's dialect detected once.
+#pragma once
+
+#include <memory>
+
+#include "hooks/deps.h"
+#include "mysql/client.h"
+#include "mysql/flavor.h"
+
+namespace manage::hooks {
+
+struct LocalDb {
+  std::unique_ptr<mysql::Connection> conn;
+  mysql::Dialect dialect;
+};
+
+// Unavailable when mysqld is not accepting connections yet.
+Result<LocalDb> ConnectLocal(const Deps& deps);
+
+// Options for connecting to another node over TCP as the replication user.
+mysql::ConnectOptions RemoteOptions(const Config& config, const std::string& host, int port);
+
+}  // namespace manage::hooks

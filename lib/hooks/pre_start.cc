@@ -1,0 +1,179 @@
+// pre_start: runs before mysqld starts (ContainerPilot preStart; a failure stops
+// the container). It renders my.cnf and prepares the datadir:
+//   datadir has data          -> left exactly as it is
+//   a snapshot exists         -> restore it (checksum verified before the
+//                                datadir is touched); health then replicates
+//   a primary exists, no      -> wait for its first snapshot, polling, up to
+//   snapshot yet                 SNAPSHOT_WAIT_TIMEOUT; then fail (the
+//                                container restarts and tries again)
+//   neither                   -> mariadb-install-db; health may then bootstrap
+//                                this node as the first primary
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "backup/backup_record.h"
+#include "backup/snapshot.h"
+#include "cluster/mycnf.h"
+#include "cluster/node_state.h"
+#include "cluster/primary_lock.h"
+#include "hooks/hooks.h"
+
+namespace manage::hooks {
+namespace {
+
+std::string Dirname(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
+}
+
+bool RunningAsRoot() { return ::geteuid() == 0; }
+
+Status RenderMyCnf(Deps& deps, cluster::NodeState& state) {
+  const Config& c = *deps.config;
+  uint32_t server_id = state.ServerId().value_or(0);
+  if (server_id == 0) {
+    server_id = cluster::ServerIdFromAddress(c.address);
+    MANAGE_RETURN_IF_ERROR(state.SetServerId(server_id));
+  }
+  auto tmpl = deps.fs->ReadFile(c.mysql.cnf_template);
+  if (!tmpl.ok()) return tmpl.status().Annotate("MYSQL_CNF_TEMPLATE");
+  auto rendered = cluster::RenderTemplate(*tmpl, cluster::MyCnfVars(c, server_id));
+  if (!rendered.ok()) return rendered.status().Annotate(c.mysql.cnf_template);
+  MANAGE_RETURN_IF_ERROR(deps.fs->MakeDirs(Dirname(c.mysql.cnf_path), 0755));
+  MANAGE_RETURN_IF_ERROR(deps.fs->WriteFileAtomic(c.mysql.cnf_path, *rendered, 0644));
+  deps.log.Info("rendered my.cnf", {{"path", c.mysql.cnf_path},
+                                    {"server_id", std::to_string(server_id)}});
+  return Status::Ok();
+}
+
+// A datadir that is being created anew must not inherit the role or session of
+// whatever data this node had before.
+Status ForgetPreviousLife(Deps& deps, cluster::NodeState& state) {
+  std::string session = state.Session();
+  if (!session.empty()) {
+    (void)deps.consul->DestroySession(session);
+    MANAGE_RETURN_IF_ERROR(state.ClearSession());
+  }
+  for (const char* name : {"role", "origin", "bootstrapped", "restored-gtid"}) {
+    MANAGE_RETURN_IF_ERROR(deps.fs->RemoveFile(state.Path(name)));
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<backup::BackupRecord>> LastBackup(Deps& deps) {
+  auto kv = deps.consul->Get(deps.config->keys.last_backup_key);
+  if (!kv.ok()) {
+    if (kv.status().code() == Code::kNotFound) return std::optional<backup::BackupRecord>();
+    return kv.status();
+  }
+  if (kv->value.empty()) return std::optional<backup::BackupRecord>();
+  auto record = backup::ParseBackupRecord(kv->value);
+  if (!record.ok()) return record.status().Annotate(deps.config->keys.last_backup_key);
+  return std::optional<backup::BackupRecord>(*record);
+}
+
+// Polls LAST_BACKUP_KEY until a snapshot appears or SNAPSHOT_WAIT_TIMEOUT passes.
+Result<backup::BackupRecord> WaitForSnapshot(Deps& deps, const std::string& primary) {
+  auto timeout = deps.config->snapshot.wait_timeout;
+  auto start = deps.clock->Monotonic();
+  auto next_log = start;
+  while (true) {
+    auto last = LastBackup(deps);
+    if (last.ok() && last->has_value()) return **last;
+    auto now = deps.clock->Monotonic();
+    if (now - start >= timeout) {
+      return Status::DeadlineExceeded(fmt::format(
+          "no snapshot after {}s: primary {} has not taken its first snapshot yet "
+          "(SNAPSHOT_WAIT_TIMEOUT)",
+          timeout.count(), primary));
+    }
+    if (now >= next_log) {
+      deps.log.Info("waiting for the primary's first snapshot",
+                    {{"primary", primary},
+                     {"waited_s", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                     now - start).count())},
+                     {"timeout_s", std::to_string(timeout.count())}});
+      next_log = now + std::chrono::seconds(15);
+    }
+    deps.clock->SleepFor(std::chrono::seconds(2));
+  }
+}
+
+Status Restore(Deps& deps, cluster::NodeState& state, const backup::BackupRecord& record) {
+  const Config& c = *deps.config;
+  if (!deps.store) {
+    return Status::FailedPrecondition(fmt::format(
+        "snapshot backend '{}' is not available in this build; cannot restore {}",
+        c.snapshot.backend, record.id));
+  }
+  deps.log.Info("restoring snapshot", {{"id", record.id}, {"gtid", record.gtid},
+                                       {"from_node", record.node}});
+  backup::RestoreOptions opts;
+  opts.datadir = c.mysql.datadir;
+  opts.mysql_user = RunningAsRoot() ? c.mysql.os_user : "";
+  auto pos = backup::RestoreSnapshot(*deps.runner, *deps.fs, *deps.store, record, opts);
+  if (!pos.ok()) return pos.status().Annotate("restoring " + record.id);
+  std::string gtid = pos->gtid.empty() ? record.gtid : pos->gtid;
+  MANAGE_RETURN_IF_ERROR(state.SetRestoredGtid(gtid));
+  MANAGE_RETURN_IF_ERROR(state.SetOrigin(cluster::Origin::kSnapshot));
+  deps.log.Info("restored snapshot", {{"id", record.id}, {"gtid", gtid}});
+  return Status::Ok();
+}
+
+Status Initialize(Deps& deps, cluster::NodeState& state) {
+  const MySqlSettings& m = deps.config->mysql;
+  deps.log.Info("no primary and no snapshot: initialising a new database",
+                {{"datadir", m.datadir}});
+  MANAGE_RETURN_IF_ERROR(deps.fs->MakeDirs(m.datadir, 0750));
+  if (RunningAsRoot()) MANAGE_RETURN_IF_ERROR(deps.fs->ChownRecursive(m.datadir, m.os_user));
+  // --no-defaults: the bootstrap must not write binlogs (my.cnf enables them),
+  // so every freshly initialised node starts with the same, empty GTID state.
+  sys::Command cmd{{"mariadb-install-db", "--no-defaults", "--datadir=" + m.datadir,
+                    "--user=" + m.os_user, "--auth-root-authentication-method=socket",
+                    "--skip-test-db"}};
+  auto r = deps.runner->Run(cmd);
+  if (!r.ok()) return r.status().Annotate("mariadb-install-db");
+  MANAGE_RETURN_IF_ERROR(sys::CheckExit("mariadb-install-db", *r));
+  return state.SetOrigin(cluster::Origin::kInit);
+}
+
+Status PrepareEmptyDatadir(Deps& deps, cluster::NodeState& state) {
+  MANAGE_RETURN_IF_ERROR(ForgetPreviousLife(deps, state));
+  auto last = LastBackup(deps);
+  if (!last.ok()) return last.status();
+  if (last->has_value()) return Restore(deps, state, **last);
+  cluster::PrimaryLock lock(deps.config, deps.consul, &state);
+  auto view = lock.Read();
+  if (!view.ok()) return view.status();
+  if (view->held) {
+    auto record = WaitForSnapshot(deps, view->value);
+    if (!record.ok()) return record.status();
+    return Restore(deps, state, *record);
+  }
+  return Initialize(deps, state);
+}
+
+}  // namespace
+
+Status PreStart(Deps& deps, const Args& args) {
+  MANAGE_RETURN_IF_ERROR(CheckArgs(args, {}));
+  const Config& c = *deps.config;
+  cluster::NodeState state(deps.fs, c.state_dir);
+  MANAGE_RETURN_IF_ERROR(state.EnsureDir());
+  std::string run_dir = Dirname(c.mysql.socket);
+  MANAGE_RETURN_IF_ERROR(deps.fs->MakeDirs(run_dir, 0755));
+  if (RunningAsRoot()) MANAGE_RETURN_IF_ERROR(deps.fs->ChownRecursive(run_dir, c.mysql.os_user));
+  MANAGE_RETURN_IF_ERROR(RenderMyCnf(deps, state));
+
+  if (deps.fs->IsDirectory(c.mysql.datadir + "/mysql")) {
+    deps.log.Info("existing datadir: left as it is", {{"datadir", c.mysql.datadir}});
+    if (RunningAsRoot()) {
+      MANAGE_RETURN_IF_ERROR(deps.fs->ChownRecursive(c.mysql.datadir, c.mysql.os_user));
+    }
+    return Status::Ok();
+  }
+  return PrepareEmptyDatadir(deps, state);
+}
+
+}  // namespace manage::hooks

@@ -1,0 +1,150 @@
+#include "hooks/primary.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "mysql/replica_status.h"
+#include "mysql/replication_sql.h"
+
+namespace manage::hooks {
+namespace {
+
+using mysql::SqlQuote;
+
+std::string RandomPassword() {
+  static const char kAlphabet[] =
+      "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+  unsigned char bytes[24];
+  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? ::read(fd, bytes, sizeof bytes) : -1;
+  if (fd >= 0) ::close(fd);
+  if (n != static_cast<ssize_t>(sizeof bytes)) return "";
+  std::string out;
+  for (unsigned char b : bytes) out += kAlphabet[b % (sizeof kAlphabet - 1)];
+  return out;
+}
+
+// root@localhost keeps unix_socket (manage's own way in) and gains a password.
+Status SetRootPassword(Deps& deps, LocalDb& db, cluster::NodeState& state) {
+  const MySqlSettings& m = deps.config->mysql;
+  std::string password = m.root_password;
+  if (password.empty()) {
+    if (!m.random_root_password) return Status::Ok();
+    password = RandomPassword();
+    if (password.empty()) return Status::Internal("cannot read /dev/urandom");
+    std::string path = state.Path("root-password");
+    MANAGE_RETURN_IF_ERROR(deps.fs->WriteFileAtomic(path, password + "\n", 0600));
+    deps.log.Info("generated a random root password", {{"stored_in", path}});
+  }
+  deps.log.AddSecret(password);
+  std::string sql = fmt::format(
+      "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password "
+      "USING PASSWORD({})",
+      SqlQuote(password));
+  MANAGE_RETURN_IF_ERROR(db.conn->Execute(sql));
+  if (m.onetime_password) {
+    MANAGE_RETURN_IF_ERROR(db.conn->Execute("ALTER USER 'root'@'localhost' PASSWORD EXPIRE"));
+  }
+  return Status::Ok();
+}
+
+Status LoadTimeZones(Deps& deps, LocalDb& db) {
+  auto count = db.conn->Query("SELECT COUNT(*) AS n FROM mysql.time_zone_name");
+  if (!count.ok()) return count.status();
+  if (count->Get(0, "n").value_or("0") != "0") return Status::Ok();
+  sys::Command dump{{"mariadb-tzinfo-to-sql", "/usr/share/zoneinfo"}};
+  auto sql = deps.runner->Run(dump);
+  if (!sql.ok()) return sql.status().Annotate("loading time zones");
+  MANAGE_RETURN_IF_ERROR(sys::CheckExit("mariadb-tzinfo-to-sql", *sql));
+  sys::Command load{{"mariadb", "--no-defaults", "--user=root",
+                     "--socket=" + deps.config->mysql.socket, "mysql"}};
+  auto loaded = deps.runner->Run(load, sql->stdout_data);
+  if (!loaded.ok()) return loaded.status().Annotate("loading time zones");
+  return sys::CheckExit("mariadb (time zones)", *loaded);
+}
+
+Status Bootstrap(Deps& deps, LocalDb& db, cluster::NodeState& state) {
+  deps.log.Info("bootstrapping the first primary");
+  for (const std::string& sql : BootstrapSql(*deps.config)) {
+    MANAGE_RETURN_IF_ERROR(db.conn->Execute(sql));
+  }
+  MANAGE_RETURN_IF_ERROR(SetRootPassword(deps, db, state));
+  MANAGE_RETURN_IF_ERROR(LoadTimeZones(deps, db));
+  MANAGE_RETURN_IF_ERROR(state.SetBootstrapped());
+  deps.log.Info("bootstrap complete; starting the first snapshot");
+  if (deps.spawn_detached) {
+    Status s = deps.spawn_detached({"snapshot"});
+    if (!s.ok()) deps.log.Warn("could not start the first snapshot", {{"error", s.message()}});
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::vector<std::string> BootstrapSql(const Config& config) {
+  const MySqlSettings& m = config.mysql;
+  std::vector<std::string> out;
+  if (!m.database.empty()) {
+    out.push_back(fmt::format("CREATE DATABASE IF NOT EXISTS `{}`", m.database));
+  }
+  if (!m.user.empty()) {
+    out.push_back(fmt::format("CREATE USER IF NOT EXISTS {}@'%' IDENTIFIED BY {}",
+                              SqlQuote(m.user), SqlQuote(m.password)));
+    if (!m.database.empty()) {
+      out.push_back(fmt::format("GRANT ALL PRIVILEGES ON `{}`.* TO {}@'%'", m.database,
+                                SqlQuote(m.user)));
+    }
+  }
+  if (!m.repl_user.empty()) {
+    out.push_back(fmt::format("CREATE USER IF NOT EXISTS {}@'%' IDENTIFIED BY {}",
+                              SqlQuote(m.repl_user), SqlQuote(m.repl_password)));
+    // Replication, plus what mariabackup needs for snapshots and what status
+    // and failover need to read other nodes' state.
+    out.push_back(fmt::format(
+        "GRANT REPLICATION SLAVE, SLAVE MONITOR, BINLOG MONITOR, RELOAD, PROCESS, LOCK TABLES, "
+        "SELECT ON *.* TO {}@'%'",
+        SqlQuote(m.repl_user)));
+  }
+  return out;
+}
+
+Status PrimaryPass(Deps& deps, LocalDb& db, cluster::NodeState& state) {
+  if (state.LastRole() != cluster::Role::kPrimary) {
+    MANAGE_RETURN_IF_ERROR(state.SetRole(cluster::Role::kPrimary));
+  }
+  if (!state.Bootstrapped() && state.DataOrigin() != cluster::Origin::kSnapshot) {
+    MANAGE_RETURN_IF_ERROR(Bootstrap(deps, db, state));
+  }
+  auto read_only = mysql::ReadReadOnly(*db.conn);
+  if (!read_only.ok()) return read_only.status();
+  if (*read_only) {
+    MANAGE_RETURN_IF_ERROR(mysql::SetReadOnly(*db.conn, db.dialect, false));
+    deps.log.Info("this node holds the primary lock: read_only OFF");
+  }
+  return Status::Ok();
+}
+
+Status TryBecomePrimary(Deps& deps, LocalDb& db, cluster::NodeState& state,
+                        cluster::PrimaryLock& lock) {
+  auto acquired = lock.Acquire();
+  if (!acquired.ok()) {
+    if (acquired.status().code() == Code::kFailedPrecondition) {
+      // Consul ties the session to this node's health check, which exists only
+      // after a first passing health pass. Report healthy once so that
+      // ContainerPilot registers it; mysqld stays read-only meanwhile.
+      deps.log.Info("waiting for this node's health check to register before taking the lock",
+                    {{"detail", acquired.status().message()}});
+      return Status::Ok();
+    }
+    return acquired.status();
+  }
+  if (!*acquired) {
+    return Status::Aborted("another node took the primary lock first (or it is in lock-delay)");
+  }
+  deps.log.Info("acquired the primary lock", {{"key", deps.config->keys.primary_key}});
+  return PrimaryPass(deps, db, state);
+}
+
+}  // namespace manage::hooks

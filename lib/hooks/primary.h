@@ -1,0 +1,24 @@
+// The primary's side of a health pass, and the one-time bootstrap of the first
+// primary (users, database, time zones, first snapshot).
+#pragma once
+
+#include "cluster/node_state.h"
+#include "cluster/primary_lock.h"
+#include "hooks/deps.h"
+#include "hooks/local_db.h"
+
+namespace manage::hooks {
+
+// REQUIRES: this node's session holds PRIMARY_KEY and was just renewed.
+// Bootstraps once, then makes mysqld writable.
+Status PrimaryPass(Deps& deps, LocalDb& db, cluster::NodeState& state);
+
+// The lock is free and this node may lead: take it, then PrimaryPass.
+Status TryBecomePrimary(Deps& deps, LocalDb& db, cluster::NodeState& state,
+                        cluster::PrimaryLock& lock);
+
+// The statements that create the application and replication users and the
+// database; idempotent. Secrets are inside: never log the result.
+std::vector<std::string> BootstrapSql(const Config& config);
+
+}  // namespace manage::hooks

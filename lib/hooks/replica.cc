@@ -1,0 +1,139 @@
+#include "hooks/replica.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "mysql/replication_sql.h"
+
+namespace manage::hooks {
+namespace {
+
+// flock(2) on a file in the state dir, released when the process exits even if
+// it crashes: health and on_change never reconfigure replication at once.
+class FileLock {
+ public:
+  explicit FileLock(const std::string& path)
+      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+  }
+  ~FileLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+bool PointsAt(const mysql::ReplicaStatus& s, const SourceAddress& src) {
+  return s.configured && s.source_host == src.host && s.source_port == src.port;
+}
+
+Status Reconfigure(Deps& deps, LocalDb& db, cluster::NodeState& state,
+                   const SourceAddress& source, const mysql::ReplicaStatus& current) {
+  const MySqlSettings& m = deps.config->mysql;
+  if (m.repl_user.empty()) {
+    return Status::InvalidArgument("MYSQL_REPL_USER: a replica needs the replication user");
+  }
+  if (current.configured) {
+    MANAGE_RETURN_IF_ERROR(db.conn->Execute(mysql::StopReplicaSql(db.dialect)));
+  }
+  std::string restored = state.RestoredGtid();
+  if (!restored.empty()) {
+    auto stmts = mysql::SetGtidPositionSql(db.dialect, restored);
+    if (!stmts.ok()) return stmts.status().Annotate("restored GTID position");
+    for (const std::string& sql : *stmts) MANAGE_RETURN_IF_ERROR(db.conn->Execute(sql));
+  }
+  mysql::ReplicationSource src{source.host, source.port, m.repl_user, m.repl_password};
+  auto change = mysql::ChangeSourceSql(db.dialect, src);
+  if (!change.ok()) return change.status();
+  MANAGE_RETURN_IF_ERROR(db.conn->Execute(*change));
+  MANAGE_RETURN_IF_ERROR(db.conn->Execute(mysql::StartReplicaSql(db.dialect)));
+  if (!restored.empty()) MANAGE_RETURN_IF_ERROR(state.ClearRestoredGtid());
+  deps.log.Info("replicating", {{"primary", source.node},
+                                {"source", fmt::format("{}:{}", source.host, source.port)},
+                                {"from_gtid", restored.empty() ? "(own state)" : restored}});
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<SourceAddress> FindNode(Deps& deps, const std::string& node) {
+  auto instances = deps.consul->Health(deps.config->service_name, false);
+  if (!instances.ok()) return instances.status();
+  for (const consul::ServiceInstance& i : *instances) {
+    if (i.id == node) return SourceAddress{node, i.address, i.port};
+  }
+  return Status::NotFound(fmt::format("node {} is not registered in Consul", node));
+}
+
+Status EnsureReplicatingFrom(Deps& deps, LocalDb& db, cluster::NodeState& state,
+                             const SourceAddress& source) {
+  FileLock guard(state.Path("replication.lock"));
+  if (!guard.ok()) return Status::Internal("cannot open the replication lock file");
+  // Re-read under the lock: another hook may have just done the work.
+  auto current = mysql::ReadReplicaStatus(*db.conn, db.dialect);
+  if (!current.ok()) return current.status();
+  if (state.LastRole() != cluster::Role::kReplica) {
+    MANAGE_RETURN_IF_ERROR(state.SetRole(cluster::Role::kReplica));
+  }
+  if (PointsAt(*current, source)) {
+    // Right source; start threads that are down without an error (after a
+    // restart, mysqld boots with skip_slave_start).
+    bool stopped = current->io_running == mysql::ThreadState::kNo &&
+                   current->sql_running == mysql::ThreadState::kNo;
+    if (stopped && current->last_io_errno == 0 && current->last_sql_errno == 0) {
+      deps.log.Info("starting replication", {{"primary", source.node}});
+      return db.conn->Execute(mysql::StartReplicaSql(db.dialect));
+    }
+    return Status::Ok();
+  }
+  return Reconfigure(deps, db, state, source, *current);
+}
+
+Status ReplicaPass(Deps& deps, LocalDb& db, cluster::NodeState& state,
+                   const std::string& primary_node, const mysql::ReplicaStatus& status) {
+  auto read_only = mysql::ReadReadOnly(*db.conn);
+  if (!read_only.ok()) return read_only.status();
+  if (!*read_only) {
+    MANAGE_RETURN_IF_ERROR(mysql::SetReadOnly(*db.conn, db.dialect, true));
+    deps.log.Warn("replica was writable: read_only ON", {{"primary", primary_node}});
+  }
+  auto source = FindNode(deps, primary_node);
+  if (!source.ok()) return source.status().Annotate("finding the primary");
+  if (!PointsAt(status, *source) || !status.Running()) {
+    MANAGE_RETURN_IF_ERROR(EnsureReplicatingFrom(deps, db, state, *source));
+    auto fresh = mysql::ReadReplicaStatus(*db.conn, db.dialect);
+    if (!fresh.ok()) return fresh.status();
+    return CheckReplicaHealth(deps, *fresh);
+  }
+  return CheckReplicaHealth(deps, status);
+}
+
+Status CheckReplicaHealth(const Deps& deps, const mysql::ReplicaStatus& s) {
+  if (!s.configured) return Status::FailedPrecondition("replication is not configured");
+  if (s.io_running != mysql::ThreadState::kYes) {
+    return Status::FailedPrecondition(
+        fmt::format("replication IO thread is {}{}", mysql::ThreadStateName(s.io_running),
+                    s.last_io_error.empty() ? "" : ": " + s.last_io_error));
+  }
+  if (s.sql_running != mysql::ThreadState::kYes) {
+    return Status::FailedPrecondition(
+        fmt::format("replication SQL thread is {}{}", mysql::ThreadStateName(s.sql_running),
+                    s.last_sql_error.empty() ? "" : ": " + s.last_sql_error));
+  }
+  int64_t max_lag = deps.config->max_replica_lag.count();
+  if (!s.seconds_behind || *s.seconds_behind > max_lag) {
+    return Status::FailedPrecondition(fmt::format(
+        "replica lag {}s exceeds MAX_REPLICA_LAG={}s",
+        s.seconds_behind ? std::to_string(*s.seconds_behind) : "unknown", max_lag));
+  }
+  return Status::Ok();
+}
+
+}  // namespace manage::hooks

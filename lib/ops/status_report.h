@@ -1,0 +1,39 @@
+// StatusReport: what `manage status` shows, and its text and JSON renderings.
+// Pure; the hook collects the facts from Consul and each node's mysqld.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace manage::ops {
+
+struct NodeRow {
+  std::string name;      // Consul service ID
+  std::string address;
+  int port = 0;
+  std::string role;      // primary, replica, unassigned
+  bool healthy = false;  // passing in Consul
+  std::string gtid;      // gtid_current_pos; empty when unreachable
+  std::optional<int64_t> lag_seconds;
+  std::optional<bool> read_only;
+  std::string error;     // why the node's mysqld could not be read
+};
+
+struct SnapshotRow {
+  std::string id, time, gtid, node, sha256;
+  uint64_t size = 0;
+};
+
+struct StatusReport {
+  std::string service;
+  std::string primary;   // holder of PRIMARY_KEY; empty when none
+  std::vector<NodeRow> nodes;
+  std::optional<SnapshotRow> snapshot;
+};
+
+std::string FormatText(const StatusReport& report);
+std::string FormatJson(const StatusReport& report);
+
+}  // namespace manage::ops

@@ -1,0 +1,312 @@
+"""A local cluster for integration tests, the demo and the benchmark.
+
+Each node is what a container would be: its own loopback address
+(127.0.0.N), its own hostname (an `unshare --uts` namespace), datadir, state
+dir, sockets and ContainerPilot, all driven by containerpilot/containerpilot.json5.
+Consul is the real agent when one is available (CONSUL_HTTP_ADDR, or `consul`
+on PATH) and the double otherwise; ContainerPilot likewise (see
+test/doubles/run-containerpilot). Everything lives under one base directory
+and is stopped by Cluster.stop().
+"""
+
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DOUBLES = os.path.join(REPO, "test", "doubles")
+
+
+def manage_bin():
+    """The manage binary under test: $MANAGE_BIN or the default build dir."""
+    path = os.environ.get("MANAGE_BIN") or os.path.join(REPO, "build", "cmd", "manage", "manage")
+    if not os.access(path, os.X_OK):
+        raise RuntimeError(f"manage binary not found at {path}: build first or set MANAGE_BIN")
+    return path
+
+
+def wait_for(what, predicate, timeout=60.0, interval=0.25):
+    """Polls predicate() until it returns a truthy value; raises on timeout."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # a predicate may fail while things start
+            last_error = e
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}"
+                       + (f" (last error: {last_error})" if last_error else ""))
+
+
+class Consul:
+    """A Consul agent for the tests: an existing one, a real dev agent, or the double."""
+
+    def __init__(self, base_dir):
+        self.base_dir = base_dir
+        self.pidfile = os.path.join(base_dir, "consul.pid")
+        self.owned = False
+        self.addr = None
+
+    def start(self):
+        existing = os.environ.get("CONSUL_HTTP_ADDR")
+        if existing:
+            self.addr = existing if "://" in existing else "http://" + existing
+            return self
+        out = subprocess.run(
+            [os.path.join(DOUBLES, "start-consul"), "--port", "0", "--pidfile", self.pidfile,
+             "--log", os.path.join(self.base_dir, "consul.log")],
+            check=True, capture_output=True, text=True, timeout=60)
+        self.addr = out.stdout.strip().splitlines()[-1]
+        self.owned = True
+        return self
+
+    def stop(self):
+        if self.owned:
+            subprocess.run([os.path.join(DOUBLES, "start-consul"), "--stop",
+                            "--pidfile", self.pidfile], check=False, timeout=30)
+            self.owned = False
+
+    @property
+    def hostport(self):
+        return self.addr.split("://", 1)[1]
+
+    def request(self, method, path, body=None):
+        data = body.encode() if isinstance(body, str) else body
+        req = urllib.request.Request(self.addr + path, data=data, method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                return resp.status, resp.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def kv(self, key):
+        """(value, session) of a key, or (None, None) when absent."""
+        status, body = self.request("GET", "/v1/kv/" + key)
+        if status == 404:
+            return None, None
+        entry = json.loads(body)[0]
+        value = entry.get("Value")
+        value = base64.b64decode(value).decode() if value else ""
+        return value, entry.get("Session")
+
+    def passing(self, service):
+        """IDs of the passing instances of a service."""
+        status, body = self.request("GET", f"/v1/health/service/{service}?passing=1")
+        if status != 200:
+            return set()
+        return {entry["Service"]["ID"] for entry in json.loads(body)}
+
+    def session(self, name, ttl="30s", lock_delay="0s"):
+        status, body = self.request("PUT", "/v1/session/create", json.dumps(
+            {"Name": name, "TTL": ttl, "LockDelay": lock_delay}))
+        assert status == 200, body
+        return json.loads(body)["ID"]
+
+
+class Node:
+    """One database node: a ContainerPilot running pre_start, mysqld and the hooks."""
+
+    def __init__(self, cluster, index):
+        self.cluster = cluster
+        self.index = index
+        self.ip = f"127.0.0.{index + 1}"
+        self.hostname = f"{cluster.service}-n{index}"
+        self.dir = os.path.join(cluster.base_dir, f"node{index}")
+        self.datadir = os.path.join(self.dir, "data")
+        self.state_dir = os.path.join(self.dir, "state")
+        self.socket = os.path.join(self.dir, "run", "mysqld.sock")
+        self.log_path = os.path.join(self.dir, "containerpilot.log")
+        self.proc = None
+        self.log_file = None
+
+    @property
+    def name(self):
+        """The node's Consul service ID and the value it writes into PRIMARY_KEY."""
+        return f"{self.cluster.service}-{self.hostname}"
+
+    def env(self):
+        c = self.cluster
+        env = dict(os.environ)
+        env.pop("CONSUL_HTTP_ADDR", None)
+        env.update({
+            "PATH": os.path.dirname(c.manage) + ":" + os.environ.get("PATH", ""),
+            "SERVICE_NAME": c.service,
+            "CONSUL_HTTP_ADDR": c.consul.hostport,
+            "NODE_IP": self.ip,
+            "MYSQL_BIND_ADDRESS": self.ip,
+            "CONTAINERPILOT_INTERFACES": f"static:{self.ip}",
+            "CONTAINERPILOT_SOCKET": os.path.join(self.dir, "containerpilot.socket"),
+            "MYSQLD": shutil.which("mariadbd") or "/usr/sbin/mariadbd",
+            "MYSQL_DATADIR": self.datadir,
+            "MYSQL_SOCKET": self.socket,
+            "MYSQL_CNF": os.path.join(self.dir, "my.cnf"),
+            "MYSQL_CNF_TEMPLATE": os.path.join(REPO, "containerpilot", "my.cnf.tmpl"),
+            "MANAGE_STATE_DIR": self.state_dir,
+            "SNAPSHOT_BACKEND": "local",
+            "STORAGE_DIR": c.storage_dir,
+            "MYSQL_USER": "app", "MYSQL_PASSWORD": "app-secret", "MYSQL_DATABASE": "appdb",
+            "MYSQL_REPL_USER": "repl", "MYSQL_REPL_PASSWORD": "repl-secret",
+            "INNODB_BUFFER_POOL_SIZE": "64",
+            "LOG_LEVEL": "DEBUG",
+        })
+        env.update(c.timing)
+        env.update(c.extra_env)
+        return env
+
+    def start(self):
+        os.makedirs(self.dir, exist_ok=True)
+        self.log_file = open(self.log_path, "ab")
+        cp = os.path.join(DOUBLES, "run-containerpilot")
+        config = os.path.join(REPO, "containerpilot", "containerpilot.json5")
+        cmd = ["unshare", "--uts", "--", "sh", "-c", 'hostname "$1" && shift && exec "$@"',
+               "sh", self.hostname, cp, "-config", config]
+        self.proc = subprocess.Popen(cmd, env=self.env(), stdout=self.log_file,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=90):
+        """Stops ContainerPilot with `sig` (SIGKILL: the whole node at once, like a crash)."""
+        if not self.proc:
+            return
+        try:
+            if sig == signal.SIGKILL:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            else:
+                self.proc.send_signal(sig)
+            self.proc.wait(timeout=timeout)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+        self._kill_leftover_mysqld()
+        self.proc = None
+        if self.log_file:
+            self.log_file.close()
+            self.log_file = None
+
+    def _kill_leftover_mysqld(self):
+        pid_file = os.path.join(self.dir, "run", "mysqld.pid")
+        try:
+            pid = int(open(pid_file).read().strip())
+        except (OSError, ValueError):
+            return
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        wait_for("mysqld to exit", lambda: not os.path.exists(f"/proc/{pid}"), timeout=30)
+
+    def sql(self, query, database=None):
+        """Runs SQL as root over the node's socket; returns rows as lists of strings."""
+        cmd = ["mariadb", "--no-defaults", "-uroot", "-S", self.socket, "-N", "-B", "-e", query]
+        if database:
+            cmd.insert(-2, database)
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=30)
+        return [line.split("\t") for line in out.stdout.splitlines()]
+
+    def read_only(self):
+        return self.sql("SELECT @@read_only")[0][0] == "1"
+
+    def state(self, name):
+        try:
+            return open(os.path.join(self.state_dir, name)).read().strip()
+        except OSError:
+            return ""
+
+    def manage(self, *args, timeout=60):
+        """Runs the manage binary with this node's environment."""
+        return subprocess.run([self.cluster.manage, *args], env=self.env(), capture_output=True,
+                              text=True, timeout=timeout)
+
+    def log(self):
+        try:
+            return open(self.log_path, errors="replace").read()
+        except OSError:
+            return ""
+
+
+# Short intervals so the tests run in seconds; production defaults are in the
+# README. The health TTL stays well above the interval, as in production.
+FAST_TIMING = {
+    "HEALTH_INTERVAL": "1",
+    "HEALTH_TTL": "5",
+    "WATCH_INTERVAL": "1",
+    "SNAPSHOT_INTERVAL": "5s",
+    "SESSION_TTL": "10",
+    "SESSION_LOCK_DELAY": "2",
+    "STOP_TIMEOUT": "10",
+}
+
+
+class Cluster:
+    """Nodes of one SERVICE_NAME sharing a Consul and a snapshot directory."""
+
+    def __init__(self, consul, base_dir, service="mysql", first_index=1, extra_env=None):
+        self.consul = consul
+        self.base_dir = os.path.join(base_dir, service)
+        self.service = service
+        self.storage_dir = os.path.join(self.base_dir, "snapshots")
+        self.manage = manage_bin()
+        self.timing = dict(FAST_TIMING)
+        self.extra_env = extra_env or {}
+        self.first_index = first_index
+        self.nodes = []
+        os.makedirs(self.storage_dir, exist_ok=True)
+        os.chmod(self.base_dir, 0o755)
+
+    def add(self):
+        node = Node(self, self.first_index + len(self.nodes))
+        self.nodes.append(node)
+        return node
+
+    def start(self, count):
+        return [self.add().start() for _ in range(count)]
+
+    def stop(self):
+        for node in self.nodes:
+            node.stop(signal.SIGKILL)
+
+    def primary_name(self):
+        value, session = self.consul.kv(f"{self.service}-primary")
+        return value if session else None
+
+    def primary(self):
+        name = self.primary_name()
+        return next((n for n in self.nodes if n.name == name), None)
+
+    def healthy(self):
+        return self.consul.passing(self.service)
+
+    def wait_healthy(self, nodes, timeout=120):
+        names = {n.name for n in nodes}
+        return wait_for(f"{sorted(names)} passing in Consul",
+                        lambda: names <= self.healthy(), timeout=timeout)
+
+    def wait_row(self, node, table, key, timeout=60):
+        return wait_for(f"row {key} on {node.name}", lambda: node.sql(
+            f"SELECT COUNT(*) FROM {table} WHERE id={int(key)}", "appdb")[0][0] == "1",
+            timeout=timeout)
+
+    def dump_logs(self, tail=60):
+        """The tail of every node's log, for a failing test's message."""
+        parts = []
+        for n in self.nodes:
+            lines = n.log().splitlines()[-tail:]
+            parts.append(f"--- {n.name} ---\n" + "\n".join(lines))
+        return "\n".join(parts)
+
+
+def make_base_dir(prefix="manage-it-"):
+    base = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(base, 0o755)
+    return base

@@ -1,0 +1,181 @@
+"""Integration tests: real mariadbd and mariabackup on loopback addresses, each
+node under ContainerPilot (real or stand-in) with Consul (real or double).
+
+The tests share one Consul and run in order (unittest sorts them by name); each
+leaves the cluster in the state the next expects, so the whole file is one
+story: bootstrap, grow, restart, share Consul, wait for a first snapshot.
+"""
+
+import os
+import shutil
+import signal
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Cluster, Consul, make_base_dir, wait_for  # noqa: E402
+
+
+def writable(nodes):
+    return [n for n in nodes if not n.read_only()]
+
+
+class ClusterTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.base = make_base_dir()
+        cls.consul = Consul(cls.base).start()
+        cls.clusters = []
+        cls.main = cls.new_cluster("mysql")
+
+    @classmethod
+    def new_cluster(cls, service, first_index=1, extra_env=None):
+        c = Cluster(cls.consul, cls.base, service, first_index, extra_env)
+        cls.clusters.append(c)
+        return c
+
+    @classmethod
+    def tearDownClass(cls):
+        for c in cls.clusters:
+            c.stop()
+        cls.consul.stop()
+        if os.environ.get("KEEP_TEST_DIRS"):
+            print(f"test directories kept in {cls.base}", file=sys.stderr)
+        else:
+            shutil.rmtree(cls.base, ignore_errors=True)
+
+    def fail_with_logs(self, cluster, error):
+        self.fail(f"{error}\n{cluster.dump_logs()}")
+
+    def run_step(self, cluster, step):
+        try:
+            step()
+        except (TimeoutError, AssertionError) as e:
+            self.fail_with_logs(cluster, e)
+
+    def test_1_three_nodes_bootstrap_from_nothing(self):
+        c = self.main
+        nodes = c.start(3)
+
+        def step():
+            c.wait_healthy(nodes, timeout=180)
+            primary = wait_for("a primary", c.primary, timeout=30)
+            replicas = [n for n in nodes if n is not primary]
+            self.assertEqual(writable(nodes), [primary])
+            for r in replicas:
+                self.assertEqual(r.state("role"), "replica")
+            self.assertEqual(primary.state("role"), "primary")
+            primary.sql("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))", "appdb")
+            primary.sql("INSERT INTO t VALUES (1, 'hello')", "appdb")
+            for r in replicas:
+                c.wait_row(r, "t", 1)
+            # The application user and the replication user exist everywhere.
+            for n in nodes:
+                users = {row[0] for row in n.sql("SELECT User FROM mysql.user")}
+                self.assertTrue({"app", "repl"} <= users, users)
+            # The first snapshot was taken and recorded with its checksum.
+            wait_for("the first snapshot", lambda: c.consul.kv("mysql-last-backup")[0],
+                     timeout=120)
+            status = nodes[0].manage("status", "--json")
+            self.assertEqual(status.returncode, 0, status.stderr)
+            self.assertIn('"primary":"' + primary.name + '"', status.stdout)
+            self.assertNotIn("repl-secret", status.stdout + status.stderr)
+        self.run_step(c, step)
+
+    def test_2_fourth_node_provisions_from_snapshot(self):
+        c = self.main
+        primary = c.primary()
+        primary.sql("INSERT INTO t VALUES (2, 'before n4')", "appdb")
+        n4 = c.add().start()
+
+        def step():
+            c.wait_healthy([n4], timeout=180)
+            self.assertEqual(n4.state("origin"), "snapshot")
+            self.assertEqual(n4.state("role"), "replica")
+            self.assertTrue(n4.read_only())
+            c.wait_row(n4, "t", 1)
+            c.wait_row(n4, "t", 2)
+            primary.sql("INSERT INTO t VALUES (3, 'after n4')", "appdb")
+            c.wait_row(n4, "t", 3)
+        self.run_step(c, step)
+
+    def test_3_restarted_nodes_keep_role_and_data(self):
+        c = self.main
+
+        def step():
+            primary = c.primary()
+            replica = next(n for n in c.nodes if n is not primary)
+            replica.stop(signal.SIGTERM)
+            replica.start()
+            c.wait_healthy([replica], timeout=120)
+            self.assertEqual(replica.state("role"), "replica")
+            c.wait_row(replica, "t", 3)
+            primary.sql("INSERT INTO t VALUES (4, 'after replica restart')", "appdb")
+            c.wait_row(replica, "t", 4)
+
+            # The primary comes back as the primary; nobody else took over.
+            primary.stop(signal.SIGTERM)
+            primary.start()
+            c.wait_healthy([primary], timeout=120)
+            wait_for("the old primary to hold the lock again",
+                     lambda: c.primary_name() == primary.name, timeout=60)
+            wait_for("exactly one writable node",
+                     lambda: writable(c.nodes) == [primary], timeout=30)
+            primary.sql("INSERT INTO t VALUES (5, 'after primary restart')", "appdb")
+            for n in c.nodes:
+                c.wait_row(n, "t", 5)
+        self.run_step(c, step)
+
+    def test_4_two_clusters_share_one_consul(self):
+        other = self.new_cluster("orders", first_index=10)
+        nodes = other.start(2)
+
+        def step():
+            other.wait_healthy(nodes, timeout=180)
+            primary = wait_for("a primary of orders", other.primary, timeout=30)
+            self.assertIn(primary, nodes)
+            # The first cluster still has its own primary and all its nodes.
+            self.assertIn(self.main.primary(), self.main.nodes)
+            self.main.wait_healthy(self.main.nodes, timeout=30)
+            # Keys and snapshots are per cluster.
+            wait_for("the orders snapshot",
+                     lambda: other.consul.kv("orders-last-backup")[0], timeout=120)
+            record = other.consul.kv("orders-last-backup")[0]
+            self.assertIn('"id":"orders-backup-', record)
+            primary.sql("CREATE TABLE o (id INT PRIMARY KEY)", "appdb")
+            primary.sql("INSERT INTO o VALUES (1)", "appdb")
+            replica = next(n for n in nodes if n is not primary)
+            other.wait_row(replica, "o", 1)
+            with self.assertRaises(Exception):
+                self.main.primary().sql("SELECT * FROM o", "appdb")
+        self.run_step(other, step)
+
+    def test_5_replica_started_before_first_snapshot_waits_then_joins(self):
+        c = self.new_cluster("early", first_index=20,
+                             extra_env={"SNAPSHOT_WAIT_TIMEOUT": "300"})
+        # A primary exists (holds the lock) but has no snapshot yet.
+        session = c.consul.session("stand-in-primary")
+        status, body = c.consul.request("PUT", f"/v1/kv/early-primary?acquire={session}",
+                                        "early-elsewhere")
+        self.assertEqual((status, body.strip()), (200, "true"))
+        early = c.add().start()
+
+        def step():
+            wait_for("the replica to wait for a snapshot",
+                     lambda: "waiting for the primary's first snapshot" in early.log(),
+                     timeout=60)
+            self.assertFalse(os.path.isdir(os.path.join(early.datadir, "mysql")))
+            # The real primary arrives, bootstraps and snapshots.
+            c.consul.request("PUT", f"/v1/session/destroy/{session}")
+            primary = c.add().start()
+            c.wait_healthy([primary, early], timeout=240)
+            self.assertEqual(c.primary(), primary)
+            self.assertEqual(early.state("origin"), "snapshot")
+            primary.sql("CREATE TABLE e (id INT PRIMARY KEY)", "appdb")
+            primary.sql("INSERT INTO e VALUES (1)", "appdb")
+            c.wait_row(early, "e", 1)
+        self.run_step(c, step)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

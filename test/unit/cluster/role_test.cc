@@ -1,0 +1,60 @@
+#include "cluster/role.h"
+
+#include <catch2/catch.hpp>
+
+namespace manage::cluster {
+namespace {
+
+LockView Held(const std::string& session, const std::string& node) {
+  return LockView{true, session, node};
+}
+
+TEST_CASE("DecideRole table") {
+  struct Row {
+    const char* name;
+    RoleInputs in;
+    RoleAction want;
+    const char* primary;
+  };
+  const std::string me = "mysql-n1";
+  const std::vector<Row> rows = {
+      {"our session holds the lock", {Held("s1", me), "s1", me}, RoleAction::kKeepPrimary, me.c_str()},
+      {"another node holds the lock", {Held("s2", "mysql-n2"), "s1", me}, RoleAction::kFollow,
+       "mysql-n2"},
+      {"another node holds it and we have no session", {Held("s2", "mysql-n2"), "", me},
+       RoleAction::kFollow, "mysql-n2"},
+      {"our name under a session we lost", {Held("old", me), "", me}, RoleAction::kWait, ""},
+      {"our name under a different session", {Held("old", me), "new", me}, RoleAction::kWait, ""},
+      {"free lock, fresh node", {LockView{}, "", me, Role::kUnknown, Origin::kInit},
+       RoleAction::kAcquire, ""},
+      {"free lock, existing datadir", {LockView{}, "", me, Role::kUnknown, Origin::kUnknown},
+       RoleAction::kAcquire, ""},
+      {"free lock, former primary", {LockView{}, "", me, Role::kPrimary, Origin::kSnapshot, true},
+       RoleAction::kAcquire, ""},
+      {"free lock, replica", {LockView{}, "", me, Role::kReplica, Origin::kInit, true},
+       RoleAction::kOrphaned, ""},
+      {"free lock, replication configured but role unknown",
+       {LockView{}, "", me, Role::kUnknown, Origin::kUnknown, true}, RoleAction::kOrphaned, ""},
+      {"free lock, restored from a snapshot, not yet replicating",
+       {LockView{}, "", me, Role::kUnknown, Origin::kSnapshot, false}, RoleAction::kWait, ""},
+  };
+  for (const Row& r : rows) {
+    INFO(r.name);
+    RoleDecision d = DecideRole(r.in);
+    CHECK(d.action == r.want);
+    CHECK(d.primary == r.primary);
+    CHECK_FALSE(d.reason.empty());
+  }
+}
+
+TEST_CASE("Role and origin names round-trip") {
+  for (Role r : {Role::kPrimary, Role::kReplica, Role::kUnknown}) {
+    CHECK(ParseRole(RoleName(r)) == r);
+  }
+  for (Origin o : {Origin::kInit, Origin::kSnapshot, Origin::kUnknown}) {
+    CHECK(ParseOrigin(OriginName(o)) == o);
+  }
+}
+
+}  // namespace
+}  // namespace manage::cluster

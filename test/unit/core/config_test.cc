@@ -1,0 +1,120 @@
+#include "core/config.h"
+
+#include <catch2/catch.hpp>
+
+namespace manage {
+namespace {
+
+const HostFacts kHost{"node1", "10.0.0.5", 1000};
+
+TEST_CASE("LoadConfig defaults match the original manage.py") {
+  auto c = LoadConfig({}, kHost);
+  REQUIRE(c.ok());
+  CHECK(c->service_name == "mysql");
+  CHECK(c->primary_service == "mysql-primary");
+  CHECK(c->keys.primary_key == "mysql-primary");
+  CHECK(c->keys.last_backup_key == "mysql-last-backup");
+  CHECK(c->keys.last_binlog_key == "mysql-last-binlog");
+  CHECK(c->keys.backup_lock_key == "mysql-backup-running");
+  CHECK(c->keys.session_name == "mysql-primary-lock");
+  CHECK(c->session_ttl == std::chrono::seconds(25));
+  CHECK(c->snapshot.backup_ttl == std::chrono::seconds(86400));
+  CHECK(c->snapshot.backend == "manta");
+  CHECK(c->snapshot.backup_name == "mysql-backup-%Y-%m-%dT%H-%M-%SZ");
+  CHECK(c->snapshot.storage_dir == "/tmp/snapshots");
+  CHECK(c->mysql.datadir == "/var/lib/mysql");
+  CHECK(c->mysql.random_root_password);
+  CHECK_FALSE(c->mysql.onetime_password);
+  CHECK(c->mysql.buffer_pool_mb == 700);
+  CHECK(c->address == "10.0.0.5");
+  CHECK(c->max_replica_lag == std::chrono::seconds(30));
+  CHECK(c->log_level == LogLevel::kInfo);
+  CHECK(c->NodeName() == "mysql-node1");
+}
+
+TEST_CASE("Keys follow SERVICE_NAME unless set") {
+  auto a = LoadConfig({{"SERVICE_NAME", "db"}}, kHost);
+  REQUIRE(a.ok());
+  CHECK(a->keys.primary_key == "db-primary");
+  CHECK(a->keys.last_backup_key == "db-last-backup");
+  CHECK(a->keys.last_binlog_key == "db-last-binlog");
+  CHECK(a->keys.backup_lock_key == "db-backup-running");
+  CHECK(a->keys.session_name == "db-primary-lock");
+  CHECK(a->snapshot.backup_name == "db-backup-%Y-%m-%dT%H-%M-%SZ");
+  auto b = LoadConfig({{"SERVICE_NAME", "db"}, {"PRIMARY_KEY", "locks/${SERVICE_NAME}"}}, kHost);
+  REQUIRE(b.ok());
+  CHECK(b->keys.primary_key == "locks/db");
+}
+
+TEST_CASE("The advertised address comes from NODE_IP, then ContainerPilot, then the host") {
+  auto cp = LoadConfig({{"SERVICE_NAME", "my-db"}, {"CONTAINERPILOT_MY_DB_IP", "10.1.1.1"}},
+                       kHost);
+  REQUIRE(cp.ok());
+  CHECK(cp->address == "10.1.1.1");
+  auto explicit_ip = LoadConfig(
+      {{"CONTAINERPILOT_MYSQL_IP", "10.1.1.1"}, {"NODE_IP", "127.0.0.3"}}, kHost);
+  REQUIRE(explicit_ip.ok());
+  CHECK(explicit_ip->address == "127.0.0.3");
+}
+
+TEST_CASE("Backend aliases and comments are honoured") {
+  auto c = LoadConfig({{"BACKUP_DRIVER", "minio  # S3 compatible"}}, kHost);
+  REQUIRE(c.ok());
+  CHECK(c->snapshot.backend == "s3");
+  auto d = LoadConfig({{"SNAPSHOT_BACKEND", "LOCAL"}, {"BACKUP_DRIVER", "manta"}}, kHost);
+  REQUIRE(d.ok());
+  CHECK(d->snapshot.backend == "local");
+}
+
+TEST_CASE("Passwords keep '#' characters inside them") {
+  auto c = LoadConfig({{"MYSQL_USER", "app"}, {"MYSQL_PASSWORD", "s3cr#t"}}, kHost);
+  REQUIRE(c.ok());
+  CHECK(c->mysql.password == "s3cr#t");
+}
+
+TEST_CASE("Invalid values are rejected naming the variable") {
+  struct Row {
+    Env env;
+    const char* variable;
+  };
+  const std::vector<Row> rows = {
+      {{{"SESSION_TTL", "abc"}}, "SESSION_TTL"},
+      {{{"SESSION_TTL", "5"}}, "SESSION_TTL"},
+      {{{"BACKUP_TTL", "-1"}}, "BACKUP_TTL"},
+      {{{"MYSQL_PORT", "70000"}}, "MYSQL_PORT"},
+      {{{"MYSQL_RANDOM_ROOT_PASSWORD", "sometimes"}}, "MYSQL_RANDOM_ROOT_PASSWORD"},
+      {{{"SNAPSHOT_BACKEND", "ftp"}}, "SNAPSHOT_BACKEND"},
+      {{{"BACKUP_DRIVER", "ftp"}}, "BACKUP_DRIVER"},
+      {{{"LOG_LEVEL", "LOUD"}}, "LOG_LEVEL"},
+      {{{"NODE_IP", "not-an-ip"}}, "NODE_IP"},
+      {{{"SERVICE_NAME", "my db"}}, "SERVICE_NAME"},
+      {{{"SERVICE_NAME", "my_db"}}, "SERVICE_NAME"},
+      {{{"SERVICE_NAME", "Mysql"}}, "SERVICE_NAME"},
+      {{{"MYSQL_USER", "app"}}, "MYSQL_PASSWORD"},
+      {{{"MYSQL_REPL_PASSWORD", "x"}}, "MYSQL_REPL_USER"},
+      {{{"MYSQL_DATADIR", "relative/dir"}}, "MYSQL_DATADIR"},
+      {{{"MAX_REPLICA_LAG", "1.5"}}, "MAX_REPLICA_LAG"},
+      {{{"INNODB_BUFFER_POOL_SIZE", "lots"}}, "INNODB_BUFFER_POOL_SIZE"},
+  };
+  for (const Row& r : rows) {
+    INFO(r.variable);
+    auto c = LoadConfig(r.env, kHost);
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().code() == Code::kInvalidArgument);
+    CHECK(c.status().message().rfind(std::string(r.variable) + ":", 0) == 0);
+  }
+}
+
+TEST_CASE("A host without an address needs NODE_IP") {
+  auto c = LoadConfig({}, HostFacts{"n", "", 1000});
+  REQUIRE_FALSE(c.ok());
+  CHECK(c.status().message().find("NODE_IP") == 0);
+}
+
+TEST_CASE("ContainerPilotIpVariable upper-cases and replaces dashes") {
+  CHECK(ContainerPilotIpVariable("mysql") == "CONTAINERPILOT_MYSQL_IP");
+  CHECK(ContainerPilotIpVariable("my-db-primary") == "CONTAINERPILOT_MY_DB_PRIMARY_IP");
+}
+
+}  // namespace
+}  // namespace manage
