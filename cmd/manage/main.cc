@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cmd/manage/wiring.h"
+#include "wiring.h"
 #include "core/config.h"
 #include "core/env.h"
 #include "core/log.h"

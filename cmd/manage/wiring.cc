@@ -1,4 +1,4 @@
-#include "cmd/manage/wiring.h"
+#include "wiring.h"
 
 #include <ifaddrs.h>
 #include <net/if.h>

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,9 +18,9 @@ namespace manage::consul {
 
 struct SessionSpec {
   std::string name;
-  std::chrono::seconds ttl{0};           // 0: no TTL
-  std::string behavior = "release";      // "release" or "delete"
-  std::chrono::seconds lock_delay{15};   // Consul's default is 15s
+  std::chrono::seconds ttl{0};          // 0: no TTL
+  std::string behavior = "release";     // "release" or "delete"
+  std::chrono::seconds lock_delay{15};  // Consul's default is 15s
   // Health checks the session is tied to. Consul's default is {"serfHealth"};
   // std::nullopt sends no Checks field (that default), an empty vector sends [].
   std::optional<std::vector<std::string>> checks;
@@ -27,8 +28,8 @@ struct SessionSpec {
 
 struct KvPair {
   std::string key;
-  std::string value;          // decoded; empty when Consul returns null
-  std::string session;        // holder of the lock; empty when none
+  std::string value;    // decoded; empty when Consul returns null
+  std::string session;  // holder of the lock; empty when none
   uint64_t lock_index = 0;
   uint64_t create_index = 0;
   uint64_t modify_index = 0;
@@ -36,10 +37,10 @@ struct KvPair {
 };
 
 struct ServiceInstance {
-  std::string id;        // Service.ID, e.g. "mysql-node1"
-  std::string service;   // Service.Service
-  std::string node;      // Node.Node
-  std::string address;   // Service.Address, else Node.Address
+  std::string id;       // Service.ID, e.g. "mysql-node1"
+  std::string service;  // Service.Service
+  std::string node;     // Node.Node
+  std::string address;  // Service.Address, else Node.Address
   int port = 0;
   std::vector<std::string> tags;
   bool passing = false;  // every check in Checks is "passing"
@@ -65,9 +66,12 @@ class Consul {
   // Returns false when another writer won.
   virtual Result<bool> CheckAndSet(const std::string& key, const std::string& value,
                                    uint64_t index) = 0;
-  // Returns false when another session holds the key or it is in lock-delay.
+  // Returns false when another session holds the key or it is in lock-delay;
+  // NotFound when the session no longer exists.
   virtual Result<bool> Acquire(const std::string& key, const std::string& session,
                                const std::string& value) = 0;
+  // Returns false when `session` does not hold the key. Like Consul, leaves the
+  // key's value empty (the release request has no body).
   virtual Result<bool> Release(const std::string& key, const std::string& session) = 0;
   virtual Status Delete(const std::string& key) = 0;
 
@@ -80,6 +84,7 @@ struct ConsulAddress {
   std::string base_url = "http://consul:8500";  // scheme://host:port, no trailing slash
   std::string token;                            // X-Consul-Token when non-empty
   std::chrono::milliseconds timeout{std::chrono::seconds(5)};
+  http::TlsOptions tls;  // for the transport when base_url is https
 };
 
 class HttpConsul final : public Consul {

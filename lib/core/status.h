@@ -71,6 +71,8 @@ class [[nodiscard]] Result {
   T&& value() && { return std::get<T>(std::move(v_)); }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
+  // By value on a temporary, so `for (auto& x : *F())` never dangles.
+  T operator*() && { return std::get<T>(std::move(v_)); }
   const T* operator->() const { return &value(); }
   T* operator->() { return &value(); }
 

@@ -129,9 +129,10 @@ Status Initialize(Deps& deps, cluster::NodeState& state) {
   if (RunningAsRoot()) MANAGE_RETURN_IF_ERROR(deps.fs->ChownRecursive(m.datadir, m.os_user));
   // --no-defaults: the bootstrap must not write binlogs (my.cnf enables them),
   // so every freshly initialised node starts with the same, empty GTID state.
-  sys::Command cmd{{"mariadb-install-db", "--no-defaults", "--datadir=" + m.datadir,
+  sys::Command cmd;
+  cmd.argv = {"mariadb-install-db", "--no-defaults", "--datadir=" + m.datadir,
                     "--user=" + m.os_user, "--auth-root-authentication-method=socket",
-                    "--skip-test-db"}};
+                    "--skip-test-db"};
   auto r = deps.runner->Run(cmd);
   if (!r.ok()) return r.status().Annotate("mariadb-install-db");
   MANAGE_RETURN_IF_ERROR(sys::CheckExit("mariadb-install-db", *r));

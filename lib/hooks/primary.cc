@@ -54,12 +54,14 @@ Status LoadTimeZones(Deps& deps, LocalDb& db) {
   auto count = db.conn->Query("SELECT COUNT(*) AS n FROM mysql.time_zone_name");
   if (!count.ok()) return count.status();
   if (count->Get(0, "n").value_or("0") != "0") return Status::Ok();
-  sys::Command dump{{"mariadb-tzinfo-to-sql", "/usr/share/zoneinfo"}};
+  sys::Command dump;
+  dump.argv = {"mariadb-tzinfo-to-sql", "/usr/share/zoneinfo"};
   auto sql = deps.runner->Run(dump);
   if (!sql.ok()) return sql.status().Annotate("loading time zones");
   MANAGE_RETURN_IF_ERROR(sys::CheckExit("mariadb-tzinfo-to-sql", *sql));
-  sys::Command load{{"mariadb", "--no-defaults", "--user=root",
-                     "--socket=" + deps.config->mysql.socket, "mysql"}};
+  sys::Command load;
+  load.argv = {"mariadb", "--no-defaults", "--user=root",
+                     "--socket=" + deps.config->mysql.socket, "mysql"};
   auto loaded = deps.runner->Run(load, sql->stdout_data);
   if (!loaded.ok()) return loaded.status().Annotate("loading time zones");
   return sys::CheckExit("mariadb (time zones)", *loaded);

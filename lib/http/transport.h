@@ -30,8 +30,8 @@ struct Response {
 };
 
 struct TlsOptions {
-  std::string ca_file;     // empty: system default
-  std::string cert_file;   // client certificate, optional
+  std::string ca_file;    // empty: system default
+  std::string cert_file;  // client certificate, optional
   std::string key_file;
   bool verify = true;
 };

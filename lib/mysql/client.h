@@ -15,7 +15,7 @@
 namespace manage::mysql {
 
 struct ConnectOptions {
-  std::string socket;      // used when non-empty, else host:port over TCP
+  std::string socket;  // used when non-empty, else host:port over TCP
   std::string host = "127.0.0.1";
   int port = 3306;
   std::string user = "root";
@@ -60,7 +60,9 @@ class MariaDbConnector final : public Connector {
   Result<std::unique_ptr<Connection>> Connect(const ConnectOptions& options) override;
 };
 
-// 'text' with quotes and backslashes escaped, for building statements.
+// `text` as a single-quoted SQL string literal: ' " and \ are backslash-escaped,
+// NUL, LF, CR and Ctrl-Z become \0 \n \r \Z. Needs no connection; assumes the
+// server's sql_mode lacks NO_BACKSLASH_ESCAPES (the default).
 std::string SqlQuote(std::string_view text);
 
 }  // namespace manage::mysql

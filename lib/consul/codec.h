@@ -1,0 +1,44 @@
+// Pure conversions between Consul's HTTP bodies and the structs in consul.h,
+// shared by HttpConsul and the in-memory fake. Every parser checks each JSON
+// value's type before reading it and fails with Internal naming the field.
+// Stateless; safe to call from any thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "consul/consul.h"
+#include "core/status.h"
+
+namespace manage::consul {
+
+// Consul's limits on a session TTL (0 means none).
+inline constexpr std::chrono::seconds kMinSessionTtl{10};
+inline constexpr std::chrono::seconds kMaxSessionTtl{86400};
+
+// Standard base64 (RFC 4648), padding optional. InvalidArgument on any other
+// character or a truncated final group.
+Result<std::string> Base64Decode(std::string_view in);
+
+// InvalidArgument when Consul would refuse the spec: a behavior other than
+// "release"/"delete", a TTL outside [10s, 24h] (0 allowed), a negative lock-delay.
+Status ValidateSessionSpec(const SessionSpec& spec);
+
+// The body of PUT /v1/session/create: {"Name","TTL","Behavior","LockDelay","Checks"},
+// TTL left out when 0 and Checks when std::nullopt.
+std::string SessionCreateBody(const SessionSpec& spec);
+
+// The following fail with Internal "malformed JSON from Consul: ..." when the body
+// is not JSON, and Internal naming the field when a value has the wrong type.
+
+// {"ID": "<uuid>"} from session create.
+Result<std::string> ParseSessionId(std::string_view body);
+// `true` or `false`, as KV writes answer.
+Result<bool> ParseBool(std::string_view body);
+// The array GET /v1/kv/<key>[?recurse] returns; Value decoded (null: empty).
+Result<std::vector<KvPair>> ParseKvPairs(std::string_view body);
+// The array GET /v1/health/service/<name> returns.
+Result<std::vector<ServiceInstance>> ParseHealth(std::string_view body);
+
+}  // namespace manage::consul

@@ -1,0 +1,40 @@
+// FakeClock: a Clock that moves only when told to. SleepFor advances it and is
+// recorded, so code that waits can be tested without waiting. Not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <vector>
+
+#include "sys/clock.h"
+
+namespace manage::sys {
+
+class FakeClock final : public Clock {
+ public:
+  // Starts at 2026-01-01T00:00:00Z on the wall clock and at an arbitrary
+  // monotonic origin.
+  FakeClock() : wall_(std::chrono::sys_days{std::chrono::year{2026} / 1 / 1}) {}
+
+  std::chrono::system_clock::time_point Now() const override { return wall_ + elapsed_; }
+  std::chrono::steady_clock::time_point Monotonic() const override {
+    return std::chrono::steady_clock::time_point(std::chrono::hours(1)) + elapsed_;
+  }
+  void SleepFor(std::chrono::milliseconds d) override {
+    sleeps_.push_back(d);
+    Advance(d);
+  }
+
+  // Moves both clocks forward; negative durations are ignored.
+  void Advance(std::chrono::milliseconds d) {
+    if (d.count() > 0) elapsed_ += d;
+  }
+  // Every SleepFor argument, in order.
+  const std::vector<std::chrono::milliseconds>& sleeps() const { return sleeps_; }
+
+ private:
+  std::chrono::system_clock::time_point wall_;
+  std::chrono::milliseconds elapsed_{0};
+  std::vector<std::chrono::milliseconds> sleeps_;
+};
+
+}  // namespace manage::sys
