@@ -69,7 +69,9 @@ int Help(const Args& args) {
     std::fprintf(stderr, "manage: unknown command '%s'\n", args[0].c_str());
     return kExitUsage;
   }
-  std::printf("usage: manage %s\n\n%s\n", c->name, c->help);
+  std::string help = c->help;
+  if (help.rfind("usage:", 0) != 0) help = std::string("usage: manage ") + c->name + "\n\n" + help;
+  std::printf("%s\n", help.c_str());
   return kExitOk;
 }
 

@@ -45,7 +45,7 @@ std::map<std::string, std::string> MyCnfVars(const Config& config, uint32_t serv
       {"OS_USER", m.os_user},
       {"PID_FILE", run_dir + "/mysqld.pid"},
       {"LOG_ERROR", m.datadir + "/mysqld.err"},
-      {"TMPDIR", "/tmp"},
+      {"TMPDIR", m.tmpdir},
   };
 }
 

@@ -41,6 +41,7 @@ void ReadMySql(EnvReader& r, const HostFacts& host, MySqlSettings& m) {
   m.cnf_path = r.String("MYSQL_CNF", m.cnf_path);
   m.cnf_template = r.String("MYSQL_CNF_TEMPLATE", m.cnf_template);
   m.os_user = r.String("MYSQL_OS_USER", m.os_user);
+  m.tmpdir = r.String("MYSQL_TMPDIR", m.tmpdir);
   if (m.user.empty() != m.password.empty()) {
     r.Fail(m.user.empty() ? "MYSQL_USER" : "MYSQL_PASSWORD",
            "MYSQL_USER and MYSQL_PASSWORD must be set together");

@@ -34,6 +34,7 @@ struct MySqlSettings {
   std::string cnf_path = "/etc/mysql/my.cnf";
   std::string cnf_template = "/etc/manage/my.cnf.tmpl";
   std::string os_user = "mysql";  // owner of the datadir when running as root
+  std::string tmpdir = "/tmp";     // mysqld's tmpdir; per node when nodes share a host
 };
 
 // Defaults derive from SERVICE_NAME; with the default SERVICE_NAME=mysql they are

@@ -132,7 +132,7 @@ Status Initialize(Deps& deps, cluster::NodeState& state) {
   sys::Command cmd;
   cmd.argv = {"mariadb-install-db", "--no-defaults", "--datadir=" + m.datadir,
                     "--user=" + m.os_user, "--auth-root-authentication-method=socket",
-                    "--skip-test-db"};
+                    "--skip-test-db", "--tmpdir=" + m.tmpdir};
   auto r = deps.runner->Run(cmd);
   if (!r.ok()) return r.status().Annotate("mariadb-install-db");
   MANAGE_RETURN_IF_ERROR(sys::CheckExit("mariadb-install-db", *r));
@@ -166,6 +166,12 @@ Status PreStart(Deps& deps, const Args& args) {
   MANAGE_RETURN_IF_ERROR(deps.fs->MakeDirs(run_dir, 0755));
   if (RunningAsRoot()) MANAGE_RETURN_IF_ERROR(deps.fs->ChownRecursive(run_dir, c.mysql.os_user));
   MANAGE_RETURN_IF_ERROR(RenderMyCnf(deps, state));
+  if (!deps.fs->IsDirectory(c.mysql.tmpdir)) {
+    MANAGE_RETURN_IF_ERROR(deps.fs->MakeDirs(c.mysql.tmpdir, 0750));
+    if (RunningAsRoot()) {
+      MANAGE_RETURN_IF_ERROR(deps.fs->ChownRecursive(c.mysql.tmpdir, c.mysql.os_user));
+    }
+  }
 
   if (deps.fs->IsDirectory(c.mysql.datadir + "/mysql")) {
     deps.log.Info("existing datadir: left as it is", {{"datadir", c.mysql.datadir}});

@@ -3,8 +3,9 @@
 // RealFileSystem is stateless and safe to share between threads.
 #pragma once
 
-#include <string>
 #include <sys/types.h>
+
+#include <string>
 #include <vector>
 
 #include "core/status.h"
@@ -26,6 +27,9 @@ class FileSystem {
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   // Removes one file; OK if it is already gone.
   virtual Status RemoveFile(const std::string& path) = 0;
+  // rm -rf: removes a file or a directory tree without following symlinks;
+  // OK if it is already gone.
+  virtual Status RemoveAll(const std::string& path) = 0;
   // Names (not paths) of the entries of a directory, sorted.
   virtual Result<std::vector<std::string>> ListDir(const std::string& path) const = 0;
   // chown -R to the named user and its primary group.
@@ -41,6 +45,7 @@ class RealFileSystem final : public FileSystem {
   Status MakeDirs(const std::string& path, mode_t mode) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;
+  Status RemoveAll(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) const override;
   Status ChownRecursive(const std::string& path, const std::string& user) override;
 };

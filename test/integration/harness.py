@@ -120,7 +120,7 @@ class Node:
         self.cluster = cluster
         self.index = index
         self.ip = f"127.0.0.{index + 1}"
-        self.hostname = f"{cluster.service}-n{index}"
+        self.hostname = f"n{index}"
         self.dir = os.path.join(cluster.base_dir, f"node{index}")
         self.datadir = os.path.join(self.dir, "data")
         self.state_dir = os.path.join(self.dir, "state")
@@ -149,6 +149,7 @@ class Node:
             "MYSQLD": shutil.which("mariadbd") or "/usr/sbin/mariadbd",
             "MYSQL_DATADIR": self.datadir,
             "MYSQL_SOCKET": self.socket,
+            "MYSQL_TMPDIR": os.path.join(self.dir, "tmp"),
             "MYSQL_CNF": os.path.join(self.dir, "my.cnf"),
             "MYSQL_CNF_TEMPLATE": os.path.join(REPO, "containerpilot", "my.cnf.tmpl"),
             "MANAGE_STATE_DIR": self.state_dir,

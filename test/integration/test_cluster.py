@@ -61,7 +61,8 @@ class ClusterTest(unittest.TestCase):
             c.wait_healthy(nodes, timeout=180)
             primary = wait_for("a primary", c.primary, timeout=30)
             replicas = [n for n in nodes if n is not primary]
-            self.assertEqual(writable(nodes), [primary])
+            wait_for("the primary alone to be writable",
+                     lambda: writable(nodes) == [primary], timeout=60)
             for r in replicas:
                 self.assertEqual(r.state("role"), "replica")
             self.assertEqual(primary.state("role"), "primary")

@@ -1,0 +1,162 @@
+#include "backup/backup_record.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "storage/object_store.h"
+
+namespace manage::backup {
+namespace {
+
+using std::chrono::system_clock;
+
+Status Field(const rapidjson::Value& obj, const char* key, bool required, std::string* out) {
+  auto it = obj.FindMember(key);
+  if (it == obj.MemberEnd() || it->value.IsNull()) {
+    if (!required) return Status::Ok();
+    return Status::InvalidArgument(std::string("backup record has no \"") + key + "\"");
+  }
+  if (!it->value.IsString()) {
+    return Status::InvalidArgument(std::string("backup record \"") + key + "\" is not a string");
+  }
+  out->assign(it->value.GetString(), it->value.GetStringLength());
+  return Status::Ok();
+}
+
+Status SizeField(const rapidjson::Value& obj, uint64_t* out) {
+  auto it = obj.FindMember("size");
+  if (it == obj.MemberEnd() || it->value.IsNull()) return Status::Ok();
+  if (!it->value.IsUint64()) {
+    return Status::InvalidArgument("backup record \"size\" is not a non-negative integer");
+  }
+  *out = it->value.GetUint64();
+  return Status::Ok();
+}
+
+// Reads text[pos, pos+len) as a decimal number made of digits only.
+bool Digits(std::string_view text, size_t pos, size_t len, long long* out) {
+  if (pos + len > text.size() || len == 0) return false;
+  long long v = 0;
+  for (char c : text.substr(pos, len)) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+// The fraction after the seconds (".123" -> 123000000 ns); -1 when malformed.
+long long FractionNanos(std::string_view frac) {
+  if (frac.empty()) return 0;
+  if (frac.front() != '.' || frac.size() < 2 || frac.size() > 10) return -1;
+  long long v = 0;
+  if (!Digits(frac, 1, frac.size() - 1, &v)) return -1;
+  for (size_t i = frac.size() - 1; i < 9; ++i) v *= 10;
+  return v;
+}
+
+}  // namespace
+
+Result<BackupRecord> ParseBackupRecord(std::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError()) return Status::InvalidArgument("backup record is not valid JSON");
+  if (!doc.IsObject()) return Status::InvalidArgument("backup record is not a JSON object");
+  BackupRecord r;
+  std::string dt;
+  MANAGE_RETURN_IF_ERROR(Field(doc, "id", true, &r.id));
+  MANAGE_RETURN_IF_ERROR(Field(doc, "dt", true, &dt));
+  MANAGE_RETURN_IF_ERROR(Field(doc, "gtid", false, &r.gtid));
+  MANAGE_RETURN_IF_ERROR(Field(doc, "binlog", false, &r.binlog));
+  MANAGE_RETURN_IF_ERROR(Field(doc, "sha256", false, &r.sha256));
+  MANAGE_RETURN_IF_ERROR(Field(doc, "node", false, &r.node));
+  MANAGE_RETURN_IF_ERROR(Field(doc, "store", false, &r.store));
+  MANAGE_RETURN_IF_ERROR(SizeField(doc, &r.size));
+  Result<system_clock::time_point> time = ParseBackupTime(dt);
+  if (!time.ok()) return time.status();
+  r.time = *time;
+  return r;
+}
+
+std::string SerializeBackupRecord(const BackupRecord& r) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto string_field = [&w](const char* key, const std::string& value) {
+    w.Key(key);
+    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  };
+  w.StartObject();
+  string_field("id", r.id);
+  string_field("dt", FormatBackupTime(r.time));
+  string_field("gtid", r.gtid);
+  string_field("binlog", r.binlog);
+  w.Key("size");
+  w.Uint64(r.size);
+  string_field("sha256", r.sha256);
+  string_field("node", r.node);
+  string_field("store", r.store);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string FormatBackupTime(system_clock::time_point time) {
+  using namespace std::chrono;
+  auto us = floor<microseconds>(time);
+  auto day = floor<days>(us);
+  year_month_day ymd(day);
+  hh_mm_ss<microseconds> hms(us - day);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06lld",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                static_cast<long long>(hms.subseconds().count()));
+  return buf;
+}
+
+Result<system_clock::time_point> ParseBackupTime(std::string_view text) {
+  using namespace std::chrono;
+  Status bad = Status::InvalidArgument("bad backup time '" + std::string(text) +
+                                       "': want YYYY-MM-DDTHH:MM:SS[.ffffff]");
+  std::string_view t = text;
+  if (t.ends_with("Z")) {
+    t.remove_suffix(1);
+  } else if (t.ends_with("+00:00")) {
+    t.remove_suffix(6);
+  }
+  long long y, mo, d, h, mi, s;
+  if (t.size() < 19 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' ||
+      !Digits(t, 0, 4, &y) || !Digits(t, 5, 2, &mo) || !Digits(t, 8, 2, &d) ||
+      !Digits(t, 11, 2, &h) || !Digits(t, 14, 2, &mi) || !Digits(t, 17, 2, &s)) {
+    return bad;
+  }
+  long long nanos = FractionNanos(t.substr(19));
+  year_month_day ymd{year(static_cast<int>(y)), month(static_cast<unsigned>(mo)),
+                     day(static_cast<unsigned>(d))};
+  if (nanos < 0 || !ymd.ok() || h > 23 || mi > 59 || s > 59) return bad;
+  auto since_epoch =
+      sys_days(ymd).time_since_epoch() + hours(h) + minutes(mi) + seconds(s) + nanoseconds(nanos);
+  return system_clock::time_point(duration_cast<system_clock::duration>(since_epoch));
+}
+
+Result<std::string> BackupName(std::string_view pattern, system_clock::time_point time) {
+  std::time_t secs = system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(time));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[512];
+  std::string fmt(pattern);
+  size_t n = fmt.empty() ? 0 : std::strftime(buf, sizeof buf, fmt.c_str(), &tm);
+  if (n == 0) {
+    return Status::InvalidArgument("BACKUP_NAME '" + fmt + "' gives an empty or too long name");
+  }
+  std::string name(buf, n);
+  Status valid = storage::ValidateObjectName(name);
+  if (!valid.ok()) return valid.Annotate("BACKUP_NAME '" + fmt + "'");
+  return name;
+}
+
+}  // namespace manage::backup

@@ -1,0 +1,103 @@
+#include "backup/snapshot.h"
+
+#include <memory>
+#include <utility>
+
+#include "storage/sha256.h"
+
+namespace manage::backup {
+namespace {
+
+// The option file with the credentials and mariabackup's --target-dir.
+struct Scratch {
+  std::string cnf;
+  std::string target;
+};
+
+Status PrepareScratch(sys::FileSystem& fs, const SnapshotOptions& o, const Scratch& s) {
+  Result<std::string> cnf = MariabackupDefaultsFile(o.credentials);
+  if (!cnf.ok()) return cnf.status();
+  MANAGE_RETURN_IF_ERROR(fs.MakeDirs(o.work_dir, 0700));
+  MANAGE_RETURN_IF_ERROR(fs.RemoveAll(s.target));
+  MANAGE_RETURN_IF_ERROR(fs.MakeDirs(s.target, 0700));
+  return fs.WriteFileAtomic(s.cnf, *cnf, 0600);
+}
+
+// Removes both; the status is that of removing the credentials.
+Status CleanScratch(sys::FileSystem& fs, const Scratch& s) {
+  Status removed = fs.RemoveFile(s.cnf);
+  (void)fs.RemoveAll(s.target);  // only mariabackup's temporary files
+  return removed;
+}
+
+sys::Command BackupCommand(const SnapshotOptions& o, const Scratch& s) {
+  sys::Command cmd;
+  // mariabackup insists on --defaults-extra-file being the first argument.
+  cmd.argv = {o.mariabackup, "--defaults-extra-file=" + s.cnf, "--backup", "--stream=xbstream",
+              "--target-dir=" + s.target};
+  cmd.argv.insert(cmd.argv.end(), o.extra_args.begin(), o.extra_args.end());
+  cmd.timeout = o.timeout;
+  return cmd;
+}
+
+// Runs mariabackup with its stdout going through a hash into `writer`, and
+// builds the record from what it reported.
+Result<BackupRecord> StreamBackup(sys::ProcessRunner& runner, storage::ObjectWriter& writer,
+                                  const SnapshotOptions& o, const Scratch& s) {
+  storage::Sha256 hash;
+  uint64_t size = 0;
+  Result<sys::ProcessResult> run =
+      runner.RunWithOutput(BackupCommand(o, s), [&](std::string_view chunk) {
+        hash.Update(chunk);
+        size += chunk.size();
+        return writer.Write(chunk);
+      });
+  if (!run.ok()) return run.status().Annotate("mariabackup --backup");
+  MANAGE_RETURN_IF_ERROR(sys::CheckExit("mariabackup --backup", *run));
+  Result<BinlogPosition> pos = ParseBackupLog(run->stderr_tail);
+  if (!pos.ok()) return pos.status();
+  Result<std::string> digest = hash.Finish();
+  if (!digest.ok()) return digest.status();
+  BackupRecord r;
+  r.id = o.name;
+  r.time = o.time;
+  r.gtid = pos->gtid;
+  r.binlog = pos->file;
+  r.size = size;
+  r.sha256 = *digest;
+  r.node = o.node;
+  r.store = o.store;
+  return r;
+}
+
+}  // namespace
+
+Result<BackupRecord> TakeSnapshot(sys::ProcessRunner& runner, sys::FileSystem& fs,
+                                  storage::ObjectStore& store, const SnapshotOptions& options) {
+  MANAGE_RETURN_IF_ERROR(storage::ValidateObjectName(options.name));
+  if (options.work_dir.empty()) return Status::InvalidArgument("snapshot work_dir is empty");
+  Scratch scratch{options.work_dir + "/" + options.name + ".cnf",
+                  options.work_dir + "/" + options.name + ".tmp"};
+  Status prepared = PrepareScratch(fs, options, scratch);
+  if (!prepared.ok()) {
+    (void)CleanScratch(fs, scratch);
+    return prepared.Annotate("prepare snapshot");
+  }
+  Result<std::unique_ptr<storage::ObjectWriter>> writer = store.Create(options.name);
+  if (!writer.ok()) {
+    (void)CleanScratch(fs, scratch);
+    return writer.status().Annotate("create snapshot object " + options.name);
+  }
+  Result<BackupRecord> record = StreamBackup(runner, **writer, options, scratch);
+  Status cleaned = CleanScratch(fs, scratch);
+  if (record.ok() && !cleaned.ok()) record = cleaned.Annotate("remove mariabackup option file");
+  if (!record.ok()) {
+    (*writer)->Abort();
+    return record.status();
+  }
+  Status committed = (*writer)->Commit();
+  if (!committed.ok()) return committed.Annotate("commit snapshot " + options.name);
+  return record;
+}
+
+}  // namespace manage::backup

@@ -1,0 +1,91 @@
+// FakeStore: an in-memory ObjectStore that keeps committed objects apart from
+// writers in progress, counts commits and aborts, and can be told to fail.
+// Not thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "storage/object_store.h"
+
+namespace manage::storage {
+
+class FakeStore final : public ObjectStore {
+ public:
+  std::map<std::string, std::string> objects;  // committed
+  int commits = 0;
+  int aborts = 0;
+  int open_writers = 0;
+  Status create_error;
+  Status write_error;  // returned by every Write once set
+  Status commit_error;
+  Status read_error;  // returned by Read after the first chunk
+
+  Result<std::unique_ptr<ObjectWriter>> Create(const std::string& name) override {
+    MANAGE_RETURN_IF_ERROR(ValidateObjectName(name));
+    if (!create_error.ok()) return create_error;
+    ++open_writers;
+    return std::unique_ptr<ObjectWriter>(new Writer(this, name));
+  }
+
+  Status Read(const std::string& name, const sys::OutputSink& sink) override {
+    auto it = objects.find(name);
+    if (it == objects.end()) return Status::NotFound("no object " + name);
+    std::string_view data = it->second;
+    for (size_t pos = 0; pos < data.size(); pos += 3) {
+      MANAGE_RETURN_IF_ERROR(sink(data.substr(pos, 3)));
+      if (!read_error.ok()) return read_error;
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<ObjectInfo>> List() override {
+    std::vector<ObjectInfo> out;
+    for (const auto& [name, data] : objects) out.push_back({name, data.size(), {}});
+    return out;
+  }
+
+  Status Remove(const std::string& name) override {
+    return objects.erase(name) ? Status::Ok() : Status::NotFound("no object " + name);
+  }
+
+ private:
+  class Writer final : public ObjectWriter {
+   public:
+    Writer(FakeStore* store, std::string name) : store_(store), name_(std::move(name)) {}
+    ~Writer() override { Abort(); }
+    Status Write(std::string_view data) override {
+      if (done_) return Status::FailedPrecondition("writer closed");
+      if (!store_->write_error.ok()) return store_->write_error;
+      data_.append(data);
+      return Status::Ok();
+    }
+    Status Commit() override {
+      if (done_) return Status::FailedPrecondition("writer closed");
+      if (!store_->commit_error.ok()) {
+        Abort();
+        return store_->commit_error;
+      }
+      done_ = true;
+      --store_->open_writers;
+      ++store_->commits;
+      store_->objects[name_] = data_;
+      return Status::Ok();
+    }
+    void Abort() override {
+      if (done_) return;
+      done_ = true;
+      --store_->open_writers;
+      ++store_->aborts;
+    }
+
+   private:
+    FakeStore* store_;
+    std::string name_;
+    std::string data_;
+    bool done_ = false;
+  };
+};
+
+}  // namespace manage::storage
