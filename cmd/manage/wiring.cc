@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -62,13 +63,26 @@ int64_t MemoryMb() {
 }
 
 // Runs this binary's subcommand in a new session, reaped by init: the caller
-// returns at once and the child outlives it.
-Status SpawnDetached(const std::vector<std::string>& args) {
+// returns at once and the child outlives it. The child must not keep the hook's
+// stdout/stderr open: ContainerPilot waits for those pipes to close, so an
+// inherited pipe would hold the health check open until the child finished.
+// Its output goes to `log_path` instead.
+Status SpawnDetached(const std::string& log_path, const std::vector<std::string>& args) {
+  int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (log_fd < 0) return Status::Unavailable("cannot open " + log_path);
   pid_t pid = fork();
-  if (pid < 0) return Status::Unavailable("fork failed");
+  if (pid < 0) {
+    close(log_fd);
+    return Status::Unavailable("fork failed");
+  }
   if (pid == 0) {
     setsid();
     if (fork() != 0) _exit(0);
+    int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
+        dup2(log_fd, STDERR_FILENO) < 0) {
+      _exit(126);
+    }
     std::vector<std::string> argv = {"manage"};
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> cargv;
@@ -77,6 +91,7 @@ Status SpawnDetached(const std::vector<std::string>& args) {
     execv("/proc/self/exe", cargv.data());
     _exit(127);
   }
+  close(log_fd);
   int status = 0;
   waitpid(pid, &status, 0);
   return Status::Ok();
@@ -127,7 +142,10 @@ Result<std::unique_ptr<Wiring>> Wiring::Create(const Config& config, const Logge
   i.deps.fs = &i.fs;
   i.deps.clock = &i.clock;
   i.deps.store = i.store.get();
-  i.deps.spawn_detached = SpawnDetached;
+  std::string log_path = config.state_dir + "/detached.log";
+  i.deps.spawn_detached = [log_path](const std::vector<std::string>& args) {
+    return SpawnDetached(log_path, args);
+  };
   return w;
 }
 

@@ -75,7 +75,8 @@ Status Bootstrap(Deps& deps, LocalDb& db, cluster::NodeState& state) {
   MANAGE_RETURN_IF_ERROR(SetRootPassword(deps, db, state));
   MANAGE_RETURN_IF_ERROR(LoadTimeZones(deps, db));
   MANAGE_RETURN_IF_ERROR(state.SetBootstrapped());
-  deps.log.Info("bootstrap complete; starting the first snapshot");
+  deps.log.Info("bootstrap complete; starting the first snapshot",
+                {{"log", state.Path("detached.log")}});
   if (deps.spawn_detached) {
     Status s = deps.spawn_detached({"snapshot"});
     if (!s.ok()) deps.log.Warn("could not start the first snapshot", {{"error", s.message()}});
@@ -130,6 +131,14 @@ Status PrimaryPass(Deps& deps, LocalDb& db, cluster::NodeState& state) {
 
 Status TryBecomePrimary(Deps& deps, LocalDb& db, cluster::NodeState& state,
                         cluster::PrimaryLock& lock) {
+  // The lock is free, so this node holds nothing: whatever it was a moment ago,
+  // it must not take writes until it has the lock again.
+  auto read_only = mysql::ReadReadOnly(*db.conn);
+  if (!read_only.ok()) return read_only.status();
+  if (!*read_only) {
+    MANAGE_RETURN_IF_ERROR(mysql::SetReadOnly(*db.conn, db.dialect, true));
+    deps.log.Warn("fenced: the primary lock is free but this node was writable; read_only ON");
+  }
   auto acquired = lock.Acquire();
   if (!acquired.ok()) {
     if (acquired.status().code() == Code::kFailedPrecondition) {

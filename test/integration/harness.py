@@ -198,7 +198,8 @@ class Node:
     def _kill_leftover_mysqld(self):
         pid_file = os.path.join(self.dir, "run", "mysqld.pid")
         try:
-            pid = int(open(pid_file).read().strip())
+            with open(pid_file) as f:
+                pid = int(f.read().strip())
         except (OSError, ValueError):
             return
         try:
@@ -212,7 +213,9 @@ class Node:
         cmd = ["mariadb", "--no-defaults", "-uroot", "-S", self.socket, "-N", "-B", "-e", query]
         if database:
             cmd.insert(-2, database)
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=30)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise RuntimeError(f"{self.name}: {query!r} failed: {out.stderr.strip()}")
         return [line.split("\t") for line in out.stdout.splitlines()]
 
     def read_only(self):
@@ -220,7 +223,8 @@ class Node:
 
     def state(self, name):
         try:
-            return open(os.path.join(self.state_dir, name)).read().strip()
+            with open(os.path.join(self.state_dir, name)) as f:
+                return f.read().strip()
         except OSError:
             return ""
 
@@ -231,7 +235,8 @@ class Node:
 
     def log(self):
         try:
-            return open(self.log_path, errors="replace").read()
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
         except OSError:
             return ""
 

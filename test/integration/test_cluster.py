@@ -66,7 +66,7 @@ class ClusterTest(unittest.TestCase):
             for r in replicas:
                 self.assertEqual(r.state("role"), "replica")
             self.assertEqual(primary.state("role"), "primary")
-            primary.sql("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(20))", "appdb")
+            primary.sql("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(64))", "appdb")
             primary.sql("INSERT INTO t VALUES (1, 'hello')", "appdb")
             for r in replicas:
                 c.wait_row(r, "t", 1)
