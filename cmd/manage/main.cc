@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "wiring.h"
 #include "core/config.h"
 #include "core/env.h"
 #include "core/log.h"
 #include "hooks/hooks.h"
+#include "wiring.h"
 
 namespace manage {
 namespace {
@@ -106,8 +106,8 @@ int RunSubcommand(const Subcommand& c, const Args& args) {
   // `health --primary` fails on every replica at every interval by design:
   // that is not worth an error line in ContainerPilot's log.
   bool expected = std::string(c.name) == "health" && WantsFlag(args, "--primary");
-  if (!s.ok()) log.Log(expected ? LogLevel::kDebug : LogLevel::kError, "failed",
-                       {{"error", s.ToString()}});
+  if (!s.ok())
+    log.Log(expected ? LogLevel::kDebug : LogLevel::kError, "failed", {{"error", s.ToString()}});
   return ExitCode(s);
 }
 

@@ -1,7 +1,6 @@
 #include "cluster/mycnf.h"
 
 #include <arpa/inet.h>
-
 #include <fmt/format.h>
 
 namespace manage::cluster {
@@ -20,8 +19,8 @@ Result<std::string> RenderTemplate(const std::string& tmpl,
     std::string name = tmpl.substr(open + 2, close - open - 2);
     auto it = vars.find(name);
     if (it == vars.end()) {
-      return Status::InvalidArgument(fmt::format("template placeholder {{{{{}}}}} has no value",
-                                                 name));
+      return Status::InvalidArgument(
+          fmt::format("template placeholder {{{{{}}}}} has no value", name));
     }
     out.append(tmpl, pos, open - pos);
     out += it->second;

@@ -4,9 +4,12 @@ namespace manage::cluster {
 
 const char* RoleName(Role role) {
   switch (role) {
-    case Role::kPrimary: return "primary";
-    case Role::kReplica: return "replica";
-    case Role::kUnknown: break;
+    case Role::kPrimary:
+      return "primary";
+    case Role::kReplica:
+      return "replica";
+    case Role::kUnknown:
+      break;
   }
   return "unassigned";
 }
@@ -19,9 +22,12 @@ Role ParseRole(const std::string& text) {
 
 const char* OriginName(Origin origin) {
   switch (origin) {
-    case Origin::kInit: return "init";
-    case Origin::kSnapshot: return "snapshot";
-    case Origin::kUnknown: break;
+    case Origin::kInit:
+      return "init";
+    case Origin::kSnapshot:
+      return "snapshot";
+    case Origin::kUnknown:
+      break;
   }
   return "existing";
 }

@@ -28,15 +28,15 @@ const char* OriginName(Origin origin);
 Origin ParseOrigin(const std::string& text);
 
 struct LockView {
-  bool held = false;            // a session holds PRIMARY_KEY
+  bool held = false;  // a session holds PRIMARY_KEY
   std::string holder_session;
-  std::string value;            // the holder's node name
+  std::string value;  // the holder's node name
 };
 
 struct RoleInputs {
   LockView lock;
-  std::string my_session;       // this node's stored session ID; empty when none
-  std::string my_node;          // "<service>-<hostname>"
+  std::string my_session;  // this node's stored session ID; empty when none
+  std::string my_node;     // "<service>-<hostname>"
   Role last_role = Role::kUnknown;
   Origin origin = Origin::kUnknown;
   bool replication_configured = false;  // mysqld has a replication source

@@ -1,10 +1,9 @@
 #include "core/config.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 
 #include <cctype>
-
-#include <fmt/format.h>
 
 namespace manage {
 namespace {
@@ -65,19 +64,21 @@ void ReadSnapshot(EnvReader& r, SnapshotSettings& s) {
            fmt::format("'{}' is not one of manta, s3, minio, local", backend));
   }
   s.backend = backend;
-  s.backup_name = r.String("BACKUP_NAME", r.String("SERVICE_NAME", "mysql") +
-                                                "-backup-%Y-%m-%dT%H-%M-%SZ");
+  s.backup_name =
+      r.String("BACKUP_NAME", r.String("SERVICE_NAME", "mysql") + "-backup-%Y-%m-%dT%H-%M-%SZ");
   s.backup_ttl = std::chrono::seconds(r.Int("BACKUP_TTL", s.backup_ttl.count(), 1, 1LL << 40));
   s.storage_dir = r.String("STORAGE_DIR", s.storage_dir);
-  s.wait_timeout = std::chrono::seconds(
-      r.Int("SNAPSHOT_WAIT_TIMEOUT", s.wait_timeout.count(), 0, 7 * 86400));
+  s.wait_timeout =
+      std::chrono::seconds(r.Int("SNAPSHOT_WAIT_TIMEOUT", s.wait_timeout.count(), 0, 7 * 86400));
 }
 
 void ReadIdentity(EnvReader& r, const HostFacts& host, Config& c) {
   c.service_name = r.String("SERVICE_NAME", c.service_name);
   if (!IsValidServiceName(c.service_name)) {
-    r.Fail("SERVICE_NAME", fmt::format("'{}' must start with a lower-case letter and hold only letters, digits and '-'",
-                                       c.service_name));
+    r.Fail("SERVICE_NAME",
+           fmt::format(
+               "'{}' must start with a lower-case letter and hold only letters, digits and '-'",
+               c.service_name));
   }
   c.primary_service = c.service_name + "-primary";
   c.hostname = r.String("HOSTNAME_OVERRIDE", host.hostname);

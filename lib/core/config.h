@@ -16,8 +16,8 @@ namespace manage {
 
 struct HostFacts {
   std::string hostname;
-  std::string first_ipv4;      // first non-loopback IPv4, empty when none
-  int64_t memory_mb = 0;       // RAM available to this container
+  std::string first_ipv4;  // first non-loopback IPv4, empty when none
+  int64_t memory_mb = 0;   // RAM available to this container
 };
 
 struct MySqlSettings {
@@ -34,7 +34,7 @@ struct MySqlSettings {
   std::string cnf_path = "/etc/mysql/my.cnf";
   std::string cnf_template = "/etc/manage/my.cnf.tmpl";
   std::string os_user = "mysql";  // owner of the datadir when running as root
-  std::string tmpdir = "/tmp";     // mysqld's tmpdir; per node when nodes share a host
+  std::string tmpdir = "/tmp";    // mysqld's tmpdir; per node when nodes share a host
 };
 
 // Defaults derive from SERVICE_NAME; with the default SERVICE_NAME=mysql they are
@@ -49,7 +49,7 @@ struct KeySettings {
 
 struct SnapshotSettings {
   std::string backend = "manta";  // manta, s3 (alias minio), local
-  std::string backup_name;  // ${SERVICE_NAME}-backup-%Y-%m-%dT%H-%M-%SZ
+  std::string backup_name;        // ${SERVICE_NAME}-backup-%Y-%m-%dT%H-%M-%SZ
   std::chrono::seconds backup_ttl{86400};
   std::string storage_dir = "/tmp/snapshots";
   // How long pre_start waits for the first snapshot when a primary exists.
@@ -60,7 +60,7 @@ struct Config {
   std::string service_name = "mysql";
   std::string primary_service;  // ${SERVICE_NAME}-primary: the advertised primary job
   std::string hostname;
-  std::string address;          // advertised IPv4 of this node
+  std::string address;  // advertised IPv4 of this node
   std::string state_dir = "/var/lib/manage";
   std::chrono::seconds session_ttl{25};
   // Consul lock-delay of the primary session: after the session dies, nobody can

@@ -1,9 +1,9 @@
 #include "core/env.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <charconv>
-
-#include <fmt/format.h>
 
 extern char** environ;
 

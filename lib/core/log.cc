@@ -1,21 +1,24 @@
 #include "core/log.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <ctime>
-
-#include <fmt/format.h>
 
 namespace manage {
 namespace {
 
 const char* LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -35,11 +38,21 @@ std::string JsonString(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<int>(c));
@@ -102,10 +115,14 @@ void Logger::AddSecret(const std::string& secret) {
   if (!secret.empty()) secrets_->push_back(secret);
 }
 
-void Logger::Debug(std::string_view msg, const LogFields& f) const { Log(LogLevel::kDebug, msg, f); }
+void Logger::Debug(std::string_view msg, const LogFields& f) const {
+  Log(LogLevel::kDebug, msg, f);
+}
 void Logger::Info(std::string_view msg, const LogFields& f) const { Log(LogLevel::kInfo, msg, f); }
 void Logger::Warn(std::string_view msg, const LogFields& f) const { Log(LogLevel::kWarn, msg, f); }
-void Logger::Error(std::string_view msg, const LogFields& f) const { Log(LogLevel::kError, msg, f); }
+void Logger::Error(std::string_view msg, const LogFields& f) const {
+  Log(LogLevel::kError, msg, f);
+}
 
 void Logger::Log(LogLevel level, std::string_view msg, const LogFields& fields) const {
   if (!Enabled(level) || !sink_) return;

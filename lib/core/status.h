@@ -59,7 +59,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -83,8 +83,8 @@ class [[nodiscard]] Result {
 }  // namespace manage
 
 // Returns early from the enclosing function when `expr` yields a non-OK Status.
-#define MANAGE_RETURN_IF_ERROR(expr)        \
-  do {                                      \
-    ::manage::Status _st = (expr);          \
-    if (!_st.ok()) return _st;              \
+#define MANAGE_RETURN_IF_ERROR(expr) \
+  do {                               \
+    ::manage::Status _st = (expr);   \
+    if (!_st.ok()) return _st;       \
   } while (0)

@@ -6,13 +6,12 @@
 //
 // Cost on the steady path: one local query round-trip set and two Consul
 // requests (read PRIMARY_KEY; renew on the primary) on loopback.
-#include "hooks/hooks.h"
-
 #include <fmt/format.h>
 
 #include "cluster/node_state.h"
 #include "cluster/primary_lock.h"
 #include "cluster/role.h"
+#include "hooks/hooks.h"
 #include "hooks/local_db.h"
 #include "hooks/primary.h"
 #include "hooks/replica.h"

@@ -8,9 +8,8 @@
 //                                container restarts and tries again)
 //   neither                   -> mariadb-install-db; health may then bootstrap
 //                                this node as the first primary
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "backup/backup_record.h"
 #include "backup/snapshot.h"
@@ -42,8 +41,8 @@ Status RenderMyCnf(Deps& deps, cluster::NodeState& state) {
   if (!rendered.ok()) return rendered.status().Annotate(c.mysql.cnf_template);
   MANAGE_RETURN_IF_ERROR(deps.fs->MakeDirs(Dirname(c.mysql.cnf_path), 0755));
   MANAGE_RETURN_IF_ERROR(deps.fs->WriteFileAtomic(c.mysql.cnf_path, *rendered, 0644));
-  deps.log.Info("rendered my.cnf", {{"path", c.mysql.cnf_path},
-                                    {"server_id", std::to_string(server_id)}});
+  deps.log.Info("rendered my.cnf",
+                {{"path", c.mysql.cnf_path}, {"server_id", std::to_string(server_id)}});
   return Status::Ok();
 }
 
@@ -83,17 +82,18 @@ Result<backup::BackupRecord> WaitForSnapshot(Deps& deps, const std::string& prim
     if (last.ok() && last->has_value()) return **last;
     auto now = deps.clock->Monotonic();
     if (now - start >= timeout) {
-      return Status::DeadlineExceeded(fmt::format(
-          "no snapshot after {}s: primary {} has not taken its first snapshot yet "
-          "(SNAPSHOT_WAIT_TIMEOUT)",
-          timeout.count(), primary));
+      return Status::DeadlineExceeded(
+          fmt::format("no snapshot after {}s: primary {} has not taken its first snapshot yet "
+                      "(SNAPSHOT_WAIT_TIMEOUT)",
+                      timeout.count(), primary));
     }
     if (now >= next_log) {
-      deps.log.Info("waiting for the primary's first snapshot",
-                    {{"primary", primary},
-                     {"waited_s", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                                     now - start).count())},
-                     {"timeout_s", std::to_string(timeout.count())}});
+      deps.log.Info(
+          "waiting for the primary's first snapshot",
+          {{"primary", primary},
+           {"waited_s",
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now - start).count())},
+           {"timeout_s", std::to_string(timeout.count())}});
       next_log = now + std::chrono::seconds(15);
     }
     deps.clock->SleepFor(std::chrono::seconds(2));
@@ -103,12 +103,12 @@ Result<backup::BackupRecord> WaitForSnapshot(Deps& deps, const std::string& prim
 Status Restore(Deps& deps, cluster::NodeState& state, const backup::BackupRecord& record) {
   const Config& c = *deps.config;
   if (!deps.store) {
-    return Status::FailedPrecondition(fmt::format(
-        "snapshot backend '{}' is not available in this build; cannot restore {}",
-        c.snapshot.backend, record.id));
+    return Status::FailedPrecondition(
+        fmt::format("snapshot backend '{}' is not available in this build; cannot restore {}",
+                    c.snapshot.backend, record.id));
   }
-  deps.log.Info("restoring snapshot", {{"id", record.id}, {"gtid", record.gtid},
-                                       {"from_node", record.node}});
+  deps.log.Info("restoring snapshot",
+                {{"id", record.id}, {"gtid", record.gtid}, {"from_node", record.node}});
   backup::RestoreOptions opts;
   opts.datadir = c.mysql.datadir;
   opts.mysql_user = RunningAsRoot() ? c.mysql.os_user : "";
@@ -130,9 +130,13 @@ Status Initialize(Deps& deps, cluster::NodeState& state) {
   // --no-defaults: the bootstrap must not write binlogs (my.cnf enables them),
   // so every freshly initialised node starts with the same, empty GTID state.
   sys::Command cmd;
-  cmd.argv = {"mariadb-install-db", "--no-defaults", "--datadir=" + m.datadir,
-                    "--user=" + m.os_user, "--auth-root-authentication-method=socket",
-                    "--skip-test-db", "--tmpdir=" + m.tmpdir};
+  cmd.argv = {"mariadb-install-db",
+              "--no-defaults",
+              "--datadir=" + m.datadir,
+              "--user=" + m.os_user,
+              "--auth-root-authentication-method=socket",
+              "--skip-test-db",
+              "--tmpdir=" + m.tmpdir};
   auto r = deps.runner->Run(cmd);
   if (!r.ok()) return r.status().Annotate("mariadb-install-db");
   MANAGE_RETURN_IF_ERROR(sys::CheckExit("mariadb-install-db", *r));

@@ -1,9 +1,8 @@
 #include "hooks/primary.h"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "mysql/replica_status.h"
 #include "mysql/replication_sql.h"
@@ -14,8 +13,7 @@ namespace {
 using mysql::SqlQuote;
 
 std::string RandomPassword() {
-  static const char kAlphabet[] =
-      "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+  static const char kAlphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
   unsigned char bytes[24];
   int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
   ssize_t n = fd >= 0 ? ::read(fd, bytes, sizeof bytes) : -1;
@@ -60,8 +58,8 @@ Status LoadTimeZones(Deps& deps, LocalDb& db) {
   if (!sql.ok()) return sql.status().Annotate("loading time zones");
   MANAGE_RETURN_IF_ERROR(sys::CheckExit("mariadb-tzinfo-to-sql", *sql));
   sys::Command load;
-  load.argv = {"mariadb", "--no-defaults", "--user=root",
-                     "--socket=" + deps.config->mysql.socket, "mysql"};
+  load.argv = {"mariadb", "--no-defaults", "--user=root", "--socket=" + deps.config->mysql.socket,
+               "mysql"};
   auto loaded = deps.runner->Run(load, sql->stdout_data);
   if (!loaded.ok()) return loaded.status().Annotate("loading time zones");
   return sys::CheckExit("mariadb (time zones)", *loaded);
@@ -93,11 +91,11 @@ std::vector<std::string> BootstrapSql(const Config& config) {
     out.push_back(fmt::format("CREATE DATABASE IF NOT EXISTS `{}`", m.database));
   }
   if (!m.user.empty()) {
-    out.push_back(fmt::format("CREATE USER IF NOT EXISTS {}@'%' IDENTIFIED BY {}",
-                              SqlQuote(m.user), SqlQuote(m.password)));
+    out.push_back(fmt::format("CREATE USER IF NOT EXISTS {}@'%' IDENTIFIED BY {}", SqlQuote(m.user),
+                              SqlQuote(m.password)));
     if (!m.database.empty()) {
-      out.push_back(fmt::format("GRANT ALL PRIVILEGES ON `{}`.* TO {}@'%'", m.database,
-                                SqlQuote(m.user)));
+      out.push_back(
+          fmt::format("GRANT ALL PRIVILEGES ON `{}`.* TO {}@'%'", m.database, SqlQuote(m.user)));
     }
   }
   if (!m.repl_user.empty()) {

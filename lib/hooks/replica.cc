@@ -1,10 +1,9 @@
 #include "hooks/replica.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include "mysql/replication_sql.h"
 
@@ -34,8 +33,8 @@ bool PointsAt(const mysql::ReplicaStatus& s, const SourceAddress& src) {
   return s.configured && s.source_host == src.host && s.source_port == src.port;
 }
 
-Status Reconfigure(Deps& deps, LocalDb& db, cluster::NodeState& state,
-                   const SourceAddress& source, const mysql::ReplicaStatus& current) {
+Status Reconfigure(Deps& deps, LocalDb& db, cluster::NodeState& state, const SourceAddress& source,
+                   const mysql::ReplicaStatus& current) {
   const MySqlSettings& m = deps.config->mysql;
   if (m.repl_user.empty()) {
     return Status::InvalidArgument("MYSQL_REPL_USER: a replica needs the replication user");
@@ -129,9 +128,9 @@ Status CheckReplicaHealth(const Deps& deps, const mysql::ReplicaStatus& s) {
   }
   int64_t max_lag = deps.config->max_replica_lag.count();
   if (!s.seconds_behind || *s.seconds_behind > max_lag) {
-    return Status::FailedPrecondition(fmt::format(
-        "replica lag {}s exceeds MAX_REPLICA_LAG={}s",
-        s.seconds_behind ? std::to_string(*s.seconds_behind) : "unknown", max_lag));
+    return Status::FailedPrecondition(
+        fmt::format("replica lag {}s exceeds MAX_REPLICA_LAG={}s",
+                    s.seconds_behind ? std::to_string(*s.seconds_behind) : "unknown", max_lag));
   }
   return Status::Ok();
 }

@@ -7,10 +7,11 @@
 // this process dies, the session expires and the lock frees itself; no stale
 // lock is ever left for an operator to clear. The primary's own session and
 // health are untouched: a snapshot can fail, but never makes health fail.
+#include "backup/snapshot.h"
+
 #include <fmt/format.h>
 
 #include "backup/backup_record.h"
-#include "backup/snapshot.h"
 #include "backup/snapshot_due.h"
 #include "cluster/node_state.h"
 #include "cluster/primary_lock.h"
@@ -110,11 +111,12 @@ Status TakeUnderLock(Deps& deps, const std::string& session, const std::string& 
   deps.log.Info("taking snapshot", {{"id", *name}});
   auto record = backup::TakeSnapshot(*deps.runner, *deps.fs, store, opts);
   if (!record.ok()) return record.status().Annotate("snapshot " + *name);
-  MANAGE_RETURN_IF_ERROR(deps.consul->Put(c.keys.last_backup_key,
-                                          backup::SerializeBackupRecord(*record)));
-  MANAGE_RETURN_IF_ERROR(deps.consul->Put(c.keys.last_binlog_key,
-                                          record->binlog.empty() ? binlog : record->binlog));
-  deps.log.Info("snapshot stored", {{"id", record->id}, {"gtid", record->gtid},
+  MANAGE_RETURN_IF_ERROR(
+      deps.consul->Put(c.keys.last_backup_key, backup::SerializeBackupRecord(*record)));
+  MANAGE_RETURN_IF_ERROR(
+      deps.consul->Put(c.keys.last_binlog_key, record->binlog.empty() ? binlog : record->binlog));
+  deps.log.Info("snapshot stored", {{"id", record->id},
+                                    {"gtid", record->gtid},
                                     {"size", std::to_string(record->size)},
                                     {"sha256", record->sha256}});
   return Status::Ok();

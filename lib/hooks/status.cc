@@ -40,7 +40,7 @@ std::optional<ops::SnapshotRow> NewestSnapshot(Deps& deps) {
   if (!kv.ok() || kv->value.empty()) return std::nullopt;
   auto r = backup::ParseBackupRecord(kv->value);
   if (!r.ok()) return std::nullopt;
-  return ops::SnapshotRow{r->id, backup::FormatBackupTime(r->time), r->gtid, r->node, r->sha256,
+  return ops::SnapshotRow{r->id,  backup::FormatBackupTime(r->time), r->gtid, r->node, r->sha256,
                           r->size};
 }
 

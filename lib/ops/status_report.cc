@@ -12,8 +12,8 @@ std::string FormatText(const StatusReport& r) {
   for (const NodeRow& n : r.nodes) {
     std::string ro = n.read_only ? (*n.read_only ? "ON" : "OFF") : "-";
     std::string lag = n.lag_seconds ? fmt::format("{}s", *n.lag_seconds) : "-";
-    std::string gtid = n.error.empty() ? (n.gtid.empty() ? "(empty)" : n.gtid)
-                                       : "unreachable: " + n.error;
+    std::string gtid =
+        n.error.empty() ? (n.gtid.empty() ? "(empty)" : n.gtid) : "unreachable: " + n.error;
     out += fmt::format("{:<28} {:<21} {:<10} {:<8} {:<4} {:<6} {}\n", n.name,
                        fmt::format("{}:{}", n.address, n.port), n.role,
                        n.healthy ? "passing" : "failing", ro, lag, gtid);
@@ -23,8 +23,8 @@ std::string FormatText(const StatusReport& r) {
   if (r.snapshot) {
     const SnapshotRow& s = *r.snapshot;
     out += fmt::format("newest snapshot: {} taken {} by {} gtid={} size={} sha256={}\n", s.id,
-                       s.time, s.node.empty() ? "?" : s.node, s.gtid.empty() ? "?" : s.gtid,
-                       s.size, s.sha256.empty() ? "?" : s.sha256);
+                       s.time, s.node.empty() ? "?" : s.node, s.gtid.empty() ? "?" : s.gtid, s.size,
+                       s.sha256.empty() ? "?" : s.sha256);
   } else {
     out += "newest snapshot: (none)\n";
   }
@@ -43,12 +43,18 @@ std::string FormatJson(const StatusReport& r) {
   w.StartArray();
   for (const NodeRow& n : r.nodes) {
     w.StartObject();
-    w.Key("name"); w.String(n.name.c_str());
-    w.Key("address"); w.String(n.address.c_str());
-    w.Key("port"); w.Int(n.port);
-    w.Key("role"); w.String(n.role.c_str());
-    w.Key("healthy"); w.Bool(n.healthy);
-    w.Key("gtid"); w.String(n.gtid.c_str());
+    w.Key("name");
+    w.String(n.name.c_str());
+    w.Key("address");
+    w.String(n.address.c_str());
+    w.Key("port");
+    w.Int(n.port);
+    w.Key("role");
+    w.String(n.role.c_str());
+    w.Key("healthy");
+    w.Bool(n.healthy);
+    w.Key("gtid");
+    w.String(n.gtid.c_str());
     w.Key("lag_seconds");
     n.lag_seconds ? w.Int64(*n.lag_seconds) : w.Null();
     w.Key("read_only");
@@ -62,12 +68,18 @@ std::string FormatJson(const StatusReport& r) {
   if (r.snapshot) {
     const SnapshotRow& s = *r.snapshot;
     w.StartObject();
-    w.Key("id"); w.String(s.id.c_str());
-    w.Key("dt"); w.String(s.time.c_str());
-    w.Key("gtid"); w.String(s.gtid.c_str());
-    w.Key("node"); w.String(s.node.c_str());
-    w.Key("size"); w.Uint64(s.size);
-    w.Key("sha256"); w.String(s.sha256.c_str());
+    w.Key("id");
+    w.String(s.id.c_str());
+    w.Key("dt");
+    w.String(s.time.c_str());
+    w.Key("gtid");
+    w.String(s.gtid.c_str());
+    w.Key("node");
+    w.String(s.node.c_str());
+    w.Key("size");
+    w.Uint64(s.size);
+    w.Key("sha256");
+    w.String(s.sha256.c_str());
     w.EndObject();
   } else {
     w.Null();

@@ -10,7 +10,7 @@
 namespace manage::ops {
 
 struct NodeRow {
-  std::string name;      // Consul service ID
+  std::string name;  // Consul service ID
   std::string address;
   int port = 0;
   std::string role;      // primary, replica, unassigned
@@ -18,7 +18,7 @@ struct NodeRow {
   std::string gtid;      // gtid_current_pos; empty when unreachable
   std::optional<int64_t> lag_seconds;
   std::optional<bool> read_only;
-  std::string error;     // why the node's mysqld could not be read
+  std::string error;  // why the node's mysqld could not be read
 };
 
 struct SnapshotRow {
@@ -28,7 +28,7 @@ struct SnapshotRow {
 
 struct StatusReport {
   std::string service;
-  std::string primary;   // holder of PRIMARY_KEY; empty when none
+  std::string primary;  // holder of PRIMARY_KEY; empty when none
   std::vector<NodeRow> nodes;
   std::optional<SnapshotRow> snapshot;
 };

@@ -26,7 +26,8 @@ TEST_CASE("ServerIdFromAddress is unique per address and never 0") {
 }
 
 TEST_CASE("MyCnfVars covers the shipped template") {
-  Env env{{"NODE_IP", "127.0.0.2"}, {"MYSQL_SOCKET", "/run/n1/mysqld.sock"},
+  Env env{{"NODE_IP", "127.0.0.2"},
+          {"MYSQL_SOCKET", "/run/n1/mysqld.sock"},
           {"INNODB_BUFFER_POOL_SIZE", "256"}};
   auto config = LoadConfig(env, HostFacts{"n1", "", 1000});
   REQUIRE(config.ok());

@@ -47,12 +47,11 @@ TEST_CASE("Keys follow SERVICE_NAME unless set") {
 }
 
 TEST_CASE("The advertised address comes from NODE_IP, then ContainerPilot, then the host") {
-  auto cp = LoadConfig({{"SERVICE_NAME", "my-db"}, {"CONTAINERPILOT_MY_DB_IP", "10.1.1.1"}},
-                       kHost);
+  auto cp = LoadConfig({{"SERVICE_NAME", "my-db"}, {"CONTAINERPILOT_MY_DB_IP", "10.1.1.1"}}, kHost);
   REQUIRE(cp.ok());
   CHECK(cp->address == "10.1.1.1");
-  auto explicit_ip = LoadConfig(
-      {{"CONTAINERPILOT_MYSQL_IP", "10.1.1.1"}, {"NODE_IP", "127.0.0.3"}}, kHost);
+  auto explicit_ip =
+      LoadConfig({{"CONTAINERPILOT_MYSQL_IP", "10.1.1.1"}, {"NODE_IP", "127.0.0.3"}}, kHost);
   REQUIRE(explicit_ip.ok());
   CHECK(explicit_ip->address == "127.0.0.3");
 }
