@@ -60,6 +60,14 @@ Status ForgetPreviousLife(Deps& deps, cluster::NodeState& state) {
   return Status::Ok();
 }
 
+Status CheckStore(const Deps& deps) {
+  if (deps.store) return Status::Ok();
+  return Status::FailedPrecondition(
+      fmt::format("snapshot backend '{}' is not available in this build; a new replica "
+                  "cannot be provisioned (SNAPSHOT_BACKEND=local works)",
+                  deps.config->snapshot.backend));
+}
+
 Result<std::optional<backup::BackupRecord>> LastBackup(Deps& deps) {
   auto kv = deps.consul->Get(deps.config->keys.last_backup_key);
   if (!kv.ok()) {
@@ -109,14 +117,23 @@ Status Restore(Deps& deps, cluster::NodeState& state, const backup::BackupRecord
   }
   deps.log.Info("restoring snapshot",
                 {{"id", record.id}, {"gtid", record.gtid}, {"from_node", record.node}});
+  // Recorded before the files move into the datadir: if this process dies after
+  // the move, the next start still knows the data came from this snapshot. A
+  // failed restore leaves the datadir empty, and the next start forgets these.
+  MANAGE_RETURN_IF_ERROR(state.SetOrigin(cluster::Origin::kSnapshot));
+  MANAGE_RETURN_IF_ERROR(state.SetRestoredGtid(record.gtid));
   backup::RestoreOptions opts;
   opts.datadir = c.mysql.datadir;
   opts.mysql_user = RunningAsRoot() ? c.mysql.os_user : "";
   auto pos = backup::RestoreSnapshot(*deps.runner, *deps.fs, *deps.store, record, opts);
-  if (!pos.ok()) return pos.status().Annotate("restoring " + record.id);
+  if (!pos.ok()) {
+    // RestoreSnapshot left the datadir as it was: so is the state dir.
+    (void)deps.fs->RemoveFile(state.Path("origin"));
+    (void)state.ClearRestoredGtid();
+    return pos.status().Annotate("restoring " + record.id);
+  }
   std::string gtid = pos->gtid.empty() ? record.gtid : pos->gtid;
-  MANAGE_RETURN_IF_ERROR(state.SetRestoredGtid(gtid));
-  MANAGE_RETURN_IF_ERROR(state.SetOrigin(cluster::Origin::kSnapshot));
+  if (gtid != record.gtid) MANAGE_RETURN_IF_ERROR(state.SetRestoredGtid(gtid));
   deps.log.Info("restored snapshot", {{"id", record.id}, {"gtid", gtid}});
   return Status::Ok();
 }
@@ -152,6 +169,7 @@ Status PrepareEmptyDatadir(Deps& deps, cluster::NodeState& state) {
   auto view = lock.Read();
   if (!view.ok()) return view.status();
   if (view->held) {
+    MANAGE_RETURN_IF_ERROR(CheckStore(deps));
     auto record = WaitForSnapshot(deps, view->value);
     if (!record.ok()) return record.status();
     return Restore(deps, state, *record);

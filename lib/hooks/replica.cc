@@ -47,13 +47,15 @@ Status Reconfigure(Deps& deps, LocalDb& db, cluster::NodeState& state, const Sou
     auto stmts = mysql::SetGtidPositionSql(db.dialect, restored);
     if (!stmts.ok()) return stmts.status().Annotate("restored GTID position");
     for (const std::string& sql : *stmts) MANAGE_RETURN_IF_ERROR(db.conn->Execute(sql));
+    // The server keeps the position now (mysql.gtid_slave_pos); forget it here
+    // so that a later repoint can never rewind the replica to the snapshot.
+    MANAGE_RETURN_IF_ERROR(state.ClearRestoredGtid());
   }
   mysql::ReplicationSource src{source.host, source.port, m.repl_user, m.repl_password};
   auto change = mysql::ChangeSourceSql(db.dialect, src);
   if (!change.ok()) return change.status();
   MANAGE_RETURN_IF_ERROR(db.conn->Execute(*change));
   MANAGE_RETURN_IF_ERROR(db.conn->Execute(mysql::StartReplicaSql(db.dialect)));
-  if (!restored.empty()) MANAGE_RETURN_IF_ERROR(state.ClearRestoredGtid());
   deps.log.Info("replicating", {{"primary", source.node},
                                 {"source", fmt::format("{}:{}", source.host, source.port)},
                                 {"from_gtid", restored.empty() ? "(own state)" : restored}});
@@ -75,6 +77,13 @@ Status EnsureReplicatingFrom(Deps& deps, LocalDb& db, cluster::NodeState& state,
                              const SourceAddress& source) {
   FileLock guard(state.Path("replication.lock"));
   if (!guard.ok()) return Status::Internal("cannot open the replication lock file");
+  // A node about to follow another must not take writes, whoever calls this.
+  auto read_only = mysql::ReadReadOnly(*db.conn);
+  if (!read_only.ok()) return read_only.status();
+  if (!*read_only) {
+    MANAGE_RETURN_IF_ERROR(mysql::SetReadOnly(*db.conn, db.dialect, true));
+    deps.log.Warn("replica was writable: read_only ON", {{"primary", source.node}});
+  }
   // Re-read under the lock: another hook may have just done the work.
   auto current = mysql::ReadReplicaStatus(*db.conn, db.dialect);
   if (!current.ok()) return current.status();
@@ -116,21 +125,25 @@ Status ReplicaPass(Deps& deps, LocalDb& db, cluster::NodeState& state,
 
 Status CheckReplicaHealth(const Deps& deps, const mysql::ReplicaStatus& s) {
   if (!s.configured) return Status::FailedPrecondition("replication is not configured");
-  if (s.io_running != mysql::ThreadState::kYes) {
-    return Status::FailedPrecondition(
-        fmt::format("replication IO thread is {}{}", mysql::ThreadStateName(s.io_running),
-                    s.last_io_error.empty() ? "" : ": " + s.last_io_error));
-  }
-  if (s.sql_running != mysql::ThreadState::kYes) {
-    return Status::FailedPrecondition(
-        fmt::format("replication SQL thread is {}{}", mysql::ThreadStateName(s.sql_running),
-                    s.last_sql_error.empty() ? "" : ": " + s.last_sql_error));
+  if (!s.Running()) {
+    std::string why =
+        fmt::format("replication is not running (IO thread {}, SQL thread {})",
+                    mysql::ThreadStateName(s.io_running), mysql::ThreadStateName(s.sql_running));
+    if (s.last_io_errno != 0 || !s.last_io_error.empty()) {
+      why += fmt::format("; IO error {}: {}", s.last_io_errno, s.last_io_error);
+    }
+    if (s.last_sql_errno != 0 || !s.last_sql_error.empty()) {
+      why += fmt::format("; SQL error {}: {}", s.last_sql_errno, s.last_sql_error);
+    }
+    return Status::FailedPrecondition(why);
   }
   int64_t max_lag = deps.config->max_replica_lag.count();
-  if (!s.seconds_behind || *s.seconds_behind > max_lag) {
+  if (!s.seconds_behind) {
+    return Status::FailedPrecondition("replica lag is unknown (Seconds_Behind_Master is NULL)");
+  }
+  if (*s.seconds_behind > max_lag) {
     return Status::FailedPrecondition(
-        fmt::format("replica lag {}s exceeds MAX_REPLICA_LAG={}s",
-                    s.seconds_behind ? std::to_string(*s.seconds_behind) : "unknown", max_lag));
+        fmt::format("replica lag {}s exceeds MAX_REPLICA_LAG={}s", *s.seconds_behind, max_lag));
   }
   return Status::Ok();
 }

@@ -3,8 +3,8 @@
 #include "backup/snapshot.h"
 #include "fakes/fake_fs.h"
 #include "fakes/fake_process.h"
+#include "fakes/fake_store.h"
 #include "storage/sha256.h"
-#include "unit/backup/fake_store.h"
 
 namespace manage::backup {
 namespace {

@@ -4,8 +4,8 @@
 
 #include "fakes/fake_fs.h"
 #include "fakes/fake_process.h"
+#include "fakes/fake_store.h"
 #include "storage/sha256.h"
-#include "unit/backup/fake_store.h"
 
 namespace manage::backup {
 namespace {

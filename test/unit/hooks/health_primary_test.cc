@@ -1,0 +1,279 @@
+// health on the primary's side: renewing, fencing, taking the lock and the
+// one-time bootstrap; plus `--primary` and argument checking.
+#include <catch2/catch.hpp>
+
+#include "unit/hooks/hook_fixture.h"
+
+namespace manage::hooks {
+namespace {
+
+using namespace std::chrono_literals;
+using Strings = std::vector<std::string>;
+using Reply = sys::FakeProcessRunner::Reply;
+
+TEST_CASE("health: the holder renews its session and turns read_only OFF only when it was ON") {
+  struct Row {
+    bool read_only_before;
+    Strings writes;
+  };
+  const Row rows[] = {
+      {true, {"SET GLOBAL read_only=OFF"}},
+      {false, {}},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.read_only_before);
+    HookFixture f;
+    std::string session = f.HoldLockHere();
+    REQUIRE(f.state().SetBootstrapped().ok());
+    f.ScriptReadOnly(row.read_only_before);
+    f.consul.ClearCalls();
+    f.clock.Advance(40s);  // past one TTL: only the renewal keeps the session alive
+
+    REQUIRE(Health(f.deps, {}).ok());
+    CHECK(f.Writes() == row.writes);
+    CHECK(f.consul.CallLog() == Strings{"Get mysql-primary", "RenewSession " + session});
+    CHECK(f.state().LastRole() == cluster::Role::kPrimary);
+    f.clock.Advance(40s);
+    CHECK(f.consul.SessionExists(session));
+  }
+}
+
+TEST_CASE("health: a primary that cannot renew its session is fenced and fails") {
+  struct Row {
+    const char* what;
+    Status renew_error;
+    bool session_kept;
+  };
+  const Row rows[] = {
+      {"session gone (404)", Status::NotFound("Session id not found"), false},
+      {"Consul unreachable", Status::Unavailable("connection refused"), true},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.what);
+    HookFixture f;
+    std::string session = f.HoldLockHere();
+    REQUIRE(f.state().SetBootstrapped().ok());
+    REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());
+    f.ScriptReadOnly(false);
+    f.consul.FailNext(1, row.renew_error, "RenewSession");
+
+    Status s = Health(f.deps, {});
+    CHECK(s.code() == row.renew_error.code());
+    CHECK(f.Writes() == Strings{"SET GLOBAL read_only=ON"});
+    CHECK((f.state().Session() == session) == row.session_kept);
+    CHECK(f.Logged("fenced"));
+  }
+}
+
+TEST_CASE("health: Consul unreachable fences a node that was primary, and only that one") {
+  struct Row {
+    cluster::Role last_role;
+    Strings writes;
+  };
+  const Row rows[] = {
+      {cluster::Role::kPrimary, {"SET GLOBAL read_only=ON"}},
+      {cluster::Role::kReplica, {}},
+      {cluster::Role::kUnknown, {}},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(cluster::RoleName(row.last_role));
+    HookFixture f;
+    if (row.last_role != cluster::Role::kUnknown) REQUIRE(f.state().SetRole(row.last_role).ok());
+    f.ScriptReadOnly(false);
+    f.consul.FailNext(1, Status::Unavailable("connection refused"), "Get");
+
+    Status s = Health(f.deps, {});
+    CHECK(s.code() == Code::kUnavailable);
+    CHECK(f.Writes() == row.writes);
+  }
+}
+
+TEST_CASE("health: a fresh node takes the free lock and bootstraps exactly once") {
+  HookFixture f;
+  f.RegisterSelf();
+  REQUIRE(f.state().SetOrigin(cluster::Origin::kInit).ok());
+  f.ScriptReadOnly(false);
+  f.ScriptReadOnly(true, 2);  // until the first pass turns it off
+  f.runner.Script("mariadb-tzinfo-to-sql", Reply().Stdout("INSERT tz;\n"));
+
+  REQUIRE(Health(f.deps, {}).ok());
+  auto kv = f.consul.Peek(f.config.keys.primary_key);
+  REQUIRE(kv.has_value());
+  CHECK(kv->value == kNode);
+  CHECK_FALSE(kv->session.empty());
+  CHECK(f.state().Session() == kv->session);
+  CHECK(f.state().LastRole() == cluster::Role::kPrimary);
+  CHECK(f.state().Bootstrapped());
+  CHECK(f.Writes() ==
+        Strings{
+            "CREATE DATABASE IF NOT EXISTS `appdb`",
+            "CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY 'app-Secret-1'",
+            "GRANT ALL PRIVILEGES ON `appdb`.* TO 'app'@'%'",
+            "CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY 'repl-Secret-2'",
+            "GRANT REPLICATION SLAVE, SLAVE MONITOR, BINLOG MONITOR, RELOAD, PROCESS, LOCK TABLES, "
+            "SELECT ON *.* TO 'repl'@'%'",
+            "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password "
+            "USING PASSWORD('root-Secret-3')",
+            "SET GLOBAL read_only=OFF",
+        });
+  CHECK(f.runner.CommandLines() ==
+        Strings{"mariadb-tzinfo-to-sql /usr/share/zoneinfo",
+                "mariadb --no-defaults --user=root --socket=/run/mysqld/mysqld.sock mysql"});
+  CHECK(f.runner.calls().at(1).stdin_data == "INSERT tz;\n");
+  CHECK(f.spawned == std::vector<Strings>{{"snapshot"}});
+
+  // Later passes keep the role and never bootstrap again.
+  f.db().ClearStatements();
+  REQUIRE(Health(f.deps, {}).ok());
+  REQUIRE(Health(f.deps, {}).ok());
+  CHECK(f.Writes().empty());
+  CHECK(f.runner.calls().size() == 2);
+  CHECK(f.spawned.size() == 1);
+  for (const char* secret : {kAppPassword, kReplPassword, kRootPassword}) {
+    CHECK_FALSE(f.Logged(secret));
+  }
+}
+
+TEST_CASE("health: the first primary keeps a generated root password in a 0600 file") {
+  HookFixture f(Env{{"MYSQL_ROOT_PASSWORD", ""}});
+  f.RegisterSelf();
+  REQUIRE(f.state().SetOrigin(cluster::Origin::kInit).ok());
+  f.ScriptReadOnly(true);
+  REQUIRE(Health(f.deps, {}).ok());
+  const sys::FakeFileSystem::Node* file = f.fs.Find(f.StatePath("root-password"));
+  REQUIRE(file != nullptr);
+  CHECK(file->mode == 0600);
+  std::string password = file->data.substr(0, file->data.find('\n'));
+  CHECK(password.size() >= 16);
+  CHECK(f.db().Count("ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR "
+                     "mysql_native_password USING PASSWORD('" +
+                     password + "')") == 1);
+  CHECK_FALSE(f.Logged(password));
+}
+
+TEST_CASE("health: a node restored from a snapshot that becomes primary never bootstraps") {
+  HookFixture f;
+  f.HoldLockHere();
+  REQUIRE(f.state().SetOrigin(cluster::Origin::kSnapshot).ok());
+  f.ScriptReadOnly(true);
+  REQUIRE(Health(f.deps, {}).ok());
+  CHECK(f.Writes() == Strings{"SET GLOBAL read_only=OFF"});
+  CHECK(f.spawned.empty());
+}
+
+TEST_CASE("health: a primary whose session expired fences itself before retaking the lock") {
+  HookFixture f;
+  std::string old_session = f.HoldLockHere();
+  REQUIRE(f.state().SetBootstrapped().ok());
+  REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());
+  f.ScriptReadOnly(true);
+  f.ScriptReadOnly(false, 1);  // it was writable when it froze
+  f.clock.Advance(50s);        // two TTLs without renewal: the session is gone
+
+  SECTION("during the lock-delay the lock cannot be taken") {
+    Status s = Health(f.deps, {});
+    CHECK(s.code() == Code::kAborted);
+    CHECK(f.Writes() == Strings{"SET GLOBAL read_only=ON"});
+    CHECK_FALSE(f.LockHeld());
+    CHECK(f.state().Session() != old_session);  // the stale ID was never retried
+  }
+  SECTION("after the lock-delay it is primary again") {
+    f.clock.Advance(15s);
+    REQUIRE(Health(f.deps, {}).ok());
+    CHECK(f.Writes() == Strings{"SET GLOBAL read_only=ON", "SET GLOBAL read_only=OFF"});
+    CHECK(f.LockHeld());
+    CHECK(f.consul.Peek(f.config.keys.primary_key)->session == f.state().Session());
+  }
+}
+
+TEST_CASE("health: reports healthy but stays read-only until its own check can hold a session") {
+  struct Row {
+    const char* what;
+    bool registered;
+    bool passing;
+  };
+  const Row rows[] = {
+      {"check not registered yet", false, false},
+      {"check registered but critical", true, false},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.what);
+    HookFixture f;
+    if (row.registered) f.RegisterSelf(row.passing);
+    REQUIRE(f.state().SetOrigin(cluster::Origin::kInit).ok());
+    f.ScriptReadOnly(true);
+
+    REQUIRE(Health(f.deps, {}).ok());
+    CHECK(f.Writes().empty());
+    CHECK_FALSE(f.LockHeld());
+    CHECK(f.state().Session().empty());
+    CHECK_FALSE(f.state().Bootstrapped());
+    CHECK(f.spawned.empty());
+    CHECK(f.consul.SessionCount() == 0);
+  }
+}
+
+TEST_CASE("health: the lock naming this node under a session it does not hold means wait") {
+  for (const char* stored : {"", "11111111-1111-4111-8111-111111111111"}) {
+    CAPTURE(stored);
+    HookFixture f;
+    f.RegisterSelf();
+    f.GiveLockTo(kNode, "node1");  // a previous run of this node
+    if (*stored) REQUIRE(f.state().SetSession(stored).ok());
+    f.ScriptReadOnly(false);
+    f.consul.ClearCalls();
+
+    Status s = Health(f.deps, {});
+    CHECK(s.code() == Code::kFailedPrecondition);
+    CHECK(s.message().find("waiting for it to expire") != std::string::npos);
+    CHECK(f.Writes() == Strings{"SET GLOBAL read_only=ON"});
+    CHECK(f.consul.CallLog() == Strings{"Get mysql-primary"});
+  }
+}
+
+TEST_CASE("health --primary passes only on the node whose session holds the lock") {
+  enum class Lock { kHere, kOther, kFree, kOurNameOldSession };
+  struct Row {
+    const char* what;
+    Lock lock;
+    Code code;
+  };
+  const Row rows[] = {
+      {"held by this node's session", Lock::kHere, Code::kOk},
+      {"held by another node", Lock::kOther, Code::kFailedPrecondition},
+      {"free", Lock::kFree, Code::kFailedPrecondition},
+      {"our name, a session we do not have", Lock::kOurNameOldSession, Code::kFailedPrecondition},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.what);
+    HookFixture f;
+    f.RegisterOther();
+    switch (row.lock) {
+      case Lock::kHere:
+        f.HoldLockHere();
+        break;
+      case Lock::kOther:
+        f.GiveLockTo(kOther);
+        break;
+      case Lock::kFree:
+        break;
+      case Lock::kOurNameOldSession:
+        f.GiveLockTo(kNode, "node1");
+        break;
+    }
+    CHECK(Health(f.deps, {"--primary"}).code() == row.code);
+    CHECK(f.db().connects().empty());  // the -primary check never touches mysqld
+  }
+}
+
+TEST_CASE("health rejects unknown arguments before doing anything") {
+  HookFixture f;
+  Status s = Health(f.deps, {"--primary", "--bogus"});
+  CHECK(s.code() == Code::kInvalidArgument);
+  CHECK(s.message() == "unknown argument '--bogus'");
+  CHECK(f.db().connects().empty());
+  CHECK(f.consul.calls().empty());
+}
+
+}  // namespace
+}  // namespace manage::hooks
