@@ -1850,6 +1850,9 @@ class ConsulHandler(BaseHTTPRequestHandler):
     a sniffed Content-Type for bodies written without one."""
 
     protocol_version = "HTTP/1.1"
+    # Go's net/http sets TCP_NODELAY; without it a response written as headers
+    # then body stalls ~40 ms on a kept-alive connection (Nagle + delayed ACK).
+    disable_nagle_algorithm = True
 
     def do_GET(self):
         self._serve()
