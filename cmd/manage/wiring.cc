@@ -15,7 +15,7 @@
 
 #include "consul/address.h"
 #include "consul/consul.h"
-#include "http/transport.h"
+#include "http/socket_transport.h"
 #include "mysql/client.h"
 #include "storage/local_store.h"
 #include "sys/clock.h"
@@ -109,7 +109,7 @@ HostFacts ReadHostFacts() {
 }
 
 struct Wiring::Impl {
-  std::unique_ptr<http::CurlTransport> transport;
+  std::unique_ptr<http::SocketTransport> transport;
   std::unique_ptr<consul::HttpConsul> consul;
   mysql::MariaDbConnector connector;
   sys::RealProcessRunner runner;
@@ -129,7 +129,7 @@ Result<std::unique_ptr<Wiring>> Wiring::Create(const Config& config, const Logge
   if (!address.ok()) return address.status();
   std::unique_ptr<Wiring> w(new Wiring());
   Impl& i = *w->impl_;
-  i.transport = std::make_unique<http::CurlTransport>(address->tls);
+  i.transport = std::make_unique<http::SocketTransport>(address->tls);
   i.consul = std::make_unique<consul::HttpConsul>(i.transport.get(), *address);
   if (config.snapshot.backend == "local") {
     i.store = std::make_unique<storage::LocalStore>(config.snapshot.storage_dir);

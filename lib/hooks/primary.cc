@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "hooks/file_lock.h"
 #include "mysql/replica_status.h"
 #include "mysql/replication_sql.h"
 
@@ -48,10 +49,15 @@ Status SetRootPassword(Deps& deps, LocalDb& db, cluster::NodeState& state) {
   return Status::Ok();
 }
 
-Status LoadTimeZones(Deps& deps, LocalDb& db) {
+}  // namespace
+
+Status EnsureTimeZones(Deps& deps, LocalDb& db, cluster::NodeState& state) {
+  if (!state.Bootstrapped()) return Status::Ok();  // only for a cluster manage bootstrapped
+  FileLock guard(state.Path("timezones.lock"));
   auto count = db.conn->Query("SELECT COUNT(*) AS n FROM mysql.time_zone_name");
   if (!count.ok()) return count.status();
   if (count->Get(0, "n").value_or("0") != "0") return Status::Ok();
+  deps.log.Info("loading time zone tables");
   sys::Command dump;
   dump.argv = {"mariadb-tzinfo-to-sql", "/usr/share/zoneinfo"};
   auto sql = deps.runner->Run(dump);
@@ -65,15 +71,18 @@ Status LoadTimeZones(Deps& deps, LocalDb& db) {
   return sys::CheckExit("mariadb (time zones)", *loaded);
 }
 
+namespace {
+
 Status Bootstrap(Deps& deps, LocalDb& db, cluster::NodeState& state) {
   deps.log.Info("bootstrapping the first primary");
   for (const std::string& sql : BootstrapSql(*deps.config)) {
     MANAGE_RETURN_IF_ERROR(db.conn->Execute(sql));
   }
   MANAGE_RETURN_IF_ERROR(SetRootPassword(deps, db, state));
-  MANAGE_RETURN_IF_ERROR(LoadTimeZones(deps, db));
   MANAGE_RETURN_IF_ERROR(state.SetBootstrapped());
-  deps.log.Info("bootstrap complete; starting the first snapshot",
+  // Time zones (seconds of work) and the first snapshot run detached: a health
+  // pass that outlived the check's TTL would cost this node its lock.
+  deps.log.Info("bootstrap complete; loading time zones and taking the first snapshot",
                 {{"log", state.Path("detached.log")}});
   if (deps.spawn_detached) {
     Status s = deps.spawn_detached({"snapshot"});

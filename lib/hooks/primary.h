@@ -17,6 +17,11 @@ Status PrimaryPass(Deps& deps, LocalDb& db, cluster::NodeState& state);
 Status TryBecomePrimary(Deps& deps, LocalDb& db, cluster::NodeState& state,
                         cluster::PrimaryLock& lock);
 
+// Loads the time zone tables if they are empty, on a cluster this node
+// bootstrapped; serialised on the node by a file lock. Takes seconds: never call
+// it from a health pass.
+Status EnsureTimeZones(Deps& deps, LocalDb& db, cluster::NodeState& state);
+
 // The statements that create the application and replication users and the
 // database; idempotent. Secrets are inside: never log the result.
 std::vector<std::string> BootstrapSql(const Config& config);

@@ -1,33 +1,12 @@
 #include "hooks/replica.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/file.h>
-#include <unistd.h>
 
+#include "hooks/file_lock.h"
 #include "mysql/replication_sql.h"
 
 namespace manage::hooks {
 namespace {
-
-// flock(2) on a file in the state dir, released when the process exits even if
-// it crashes: health and on_change never reconfigure replication at once.
-class FileLock {
- public:
-  explicit FileLock(const std::string& path)
-      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
-    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
-  }
-  ~FileLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-  bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
 
 bool PointsAt(const mysql::ReplicaStatus& s, const SourceAddress& src) {
   return s.configured && s.source_host == src.host && s.source_port == src.port;
@@ -75,6 +54,7 @@ Result<SourceAddress> FindNode(Deps& deps, const std::string& node) {
 
 Status EnsureReplicatingFrom(Deps& deps, LocalDb& db, cluster::NodeState& state,
                              const SourceAddress& source) {
+  // health and on_change never reconfigure replication at once.
   FileLock guard(state.Path("replication.lock"));
   if (!guard.ok()) return Status::Internal("cannot open the replication lock file");
   // A node about to follow another must not take writes, whoever calls this.

@@ -17,6 +17,7 @@
 #include "cluster/primary_lock.h"
 #include "hooks/hooks.h"
 #include "hooks/local_db.h"
+#include "hooks/primary.h"
 
 namespace manage::hooks {
 namespace {
@@ -145,6 +146,7 @@ Status Snapshot(Deps& deps, const Args& args) {
   }
   auto db = ConnectLocal(deps);
   if (!db.ok()) return db.status();
+  MANAGE_RETURN_IF_ERROR(EnsureTimeZones(deps, *db, state));
   std::string binlog;
   auto due = Due(deps, *db, &binlog);
   if (!due.ok()) return due.status();

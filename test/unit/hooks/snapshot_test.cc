@@ -200,5 +200,37 @@ TEST_CASE("snapshot refuses to run without a backend or with unknown arguments")
   CHECK_FALSE(f.consul.SessionExists(kBackupSession));
 }
 
+TEST_CASE("snapshot finishes the bootstrap: time zones are loaded once, only if empty") {
+  struct Row {
+    const char* what;
+    bool bootstrapped;
+    const char* zones;  // COUNT(*) of mysql.time_zone_name
+    bool loads;
+  };
+  const Row rows[] = {
+      {"bootstrapped here, no zones yet", true, "0", true},
+      {"bootstrapped here, zones loaded", true, "1800", false},
+      {"an existing database manage did not bootstrap", false, "0", false},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.what);
+    SnapshotFixture f;
+    f.BecomePrimary();
+    f.PublishLast(std::chrono::hours(1), "mysql-bin.000002");  // no snapshot due
+    if (row.bootstrapped) REQUIRE(f.state().SetBootstrapped().ok());
+    f.db().Reply("SELECT COUNT(*) AS n FROM mysql.time_zone_name", mysql::OneValue("n", row.zones));
+    f.runner.Script("mariadb-tzinfo-to-sql", Reply().Stdout("INSERT tz;\n"));
+    REQUIRE(Snapshot(f.deps, {}).ok());
+    if (row.loads) {
+      CHECK(f.runner.CommandLines() ==
+            Strings{"mariadb-tzinfo-to-sql /usr/share/zoneinfo",
+                    "mariadb --no-defaults --user=root --socket=/run/mysqld/mysqld.sock mysql"});
+      CHECK(f.runner.calls().at(1).stdin_data == "INSERT tz;\n");
+    } else {
+      CHECK(f.runner.calls().empty());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace manage::hooks

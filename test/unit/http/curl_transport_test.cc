@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "http/socket_transport.h"
 #include "http/transport.h"
 #include "local_server.h"
 
@@ -23,7 +24,8 @@ bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
-TEST_CASE("CurlTransport sends each method as the server expects", "[http]") {
+TEMPLATE_TEST_CASE("Transport sends each method as the server expects", "[http]", CurlTransport,
+                   SocketTransport) {
   struct Row {
     std::string method;
     std::string body;
@@ -46,7 +48,7 @@ TEST_CASE("CurlTransport sends each method as the server expects", "[http]") {
     INFO(row.method << " body=" << row.body);
     LocalServer server({LocalServer::Answer(200, "OK", "true")});
     REQUIRE(server.ok());
-    CurlTransport transport;
+    TestType transport;
     Result<Response> response = transport.Send(Make(row.method, server.Url("/v1/kv/k"), row.body));
     REQUIRE(response.ok());
     CHECK(response->status == 200);
@@ -59,12 +61,13 @@ TEST_CASE("CurlTransport sends each method as the server expects", "[http]") {
   }
 }
 
-TEST_CASE("CurlTransport sends headers and collects response headers lower-cased", "[http]") {
+TEMPLATE_TEST_CASE("Transport sends headers and collects response headers lower-cased", "[http]",
+                   CurlTransport, SocketTransport) {
   LocalServer server({LocalServer::Answer(
       404, "Not Found", "Session id 'x' not found",
       "X-Consul-Index: 24\r\nContent-Type: text/plain\r\nVary: a\r\nVary: b\r\n")});
   REQUIRE(server.ok());
-  CurlTransport transport;
+  TestType transport;
   Request request = Make("PUT", server.Url("/v1/session/renew/x"));
   request.headers = {{"X-Consul-Token", "secret"}, {"X-Empty", ""}};
   Result<Response> response = transport.Send(request);
@@ -79,12 +82,13 @@ TEST_CASE("CurlTransport sends headers and collects response headers lower-cased
   CHECK(Contains(sent, "\r\nX-Empty:"));
 }
 
-TEST_CASE("CurlTransport reuses its handle across requests", "[http]") {
+TEMPLATE_TEST_CASE("Transport reuses its handle across requests", "[http]", CurlTransport,
+                   SocketTransport) {
   LocalServer server({LocalServer::Answer(200, "OK", "first"),
                       LocalServer::Answer(500, "Internal Server Error", "second"),
                       LocalServer::Answer(200, "OK", "third")});
   REQUIRE(server.ok());
-  CurlTransport transport;
+  TestType transport;
   Result<Response> first = transport.Send(Make("PUT", server.Url("/a"), "body"));
   Result<Response> second = transport.Send(Make("GET", server.Url("/b")));
   Result<Response> third = transport.Send(Make("DELETE", server.Url("/c")));
@@ -102,10 +106,11 @@ TEST_CASE("CurlTransport reuses its handle across requests", "[http]") {
   CHECK(sent[2].rfind("DELETE /c HTTP/1.1\r\n", 0) == 0);
 }
 
-TEST_CASE("CurlTransport maps a refused connection to Unavailable", "[http]") {
+TEMPLATE_TEST_CASE("Transport maps a refused connection to Unavailable", "[http]", CurlTransport,
+                   SocketTransport) {
   RefusingPort refusing;
   REQUIRE(refusing.port() > 0);
-  CurlTransport transport;
+  TestType transport;
   const std::string url =
       "http://user:hunter2@127.0.0.1:" + std::to_string(refusing.port()) + "/v1/kv/k?token=abc";
   Result<Response> response = transport.Send(Make("GET", url));
@@ -117,10 +122,11 @@ TEST_CASE("CurlTransport maps a refused connection to Unavailable", "[http]") {
   CHECK_FALSE(Contains(message, "abc"));
 }
 
-TEST_CASE("CurlTransport maps a silent server to DeadlineExceeded", "[http]") {
+TEMPLATE_TEST_CASE("Transport maps a silent server to DeadlineExceeded", "[http]", CurlTransport,
+                   SocketTransport) {
   LocalServer server({LocalServer::Reply{"", true}});
   REQUIRE(server.ok());
-  CurlTransport transport;
+  TestType transport;
   Request request = Make("GET", server.Url("/v1/health/service/mysql"));
   request.timeout = 200ms;
   Result<Response> response = transport.Send(request);
@@ -128,16 +134,18 @@ TEST_CASE("CurlTransport maps a silent server to DeadlineExceeded", "[http]") {
   CHECK(response.status().code() == Code::kDeadlineExceeded);
 }
 
-TEST_CASE("CurlTransport maps a server that closes without answering to Unavailable", "[http]") {
+TEMPLATE_TEST_CASE("Transport maps a server that closes without answering to Unavailable", "[http]",
+                   CurlTransport, SocketTransport) {
   LocalServer server({LocalServer::Reply{"", false}});
   REQUIRE(server.ok());
-  CurlTransport transport;
+  TestType transport;
   Result<Response> response = transport.Send(Make("GET", server.Url("/")));
   REQUIRE_FALSE(response.ok());
   CHECK(response.status().code() == Code::kUnavailable);
 }
 
-TEST_CASE("CurlTransport rejects bad requests before sending", "[http]") {
+TEMPLATE_TEST_CASE("Transport rejects bad requests before sending", "[http]", CurlTransport,
+                   SocketTransport) {
   struct Row {
     std::string name;
     Request request;
@@ -152,7 +160,7 @@ TEST_CASE("CurlTransport rejects bad requests before sending", "[http]") {
       {"unsupported scheme", Make("GET", "ftp://127.0.0.1/file")},
       {"malformed URL", Make("GET", "http://[::1/")},
   };
-  CurlTransport transport;
+  TestType transport;
   for (const Row& row : rows) {
     INFO(row.name);
     Result<Response> response = transport.Send(row.request);

@@ -108,8 +108,9 @@ void LocalServer::Record(std::string request) {
 }
 
 void LocalServer::Serve(std::vector<Reply> replies) {
+  int fd = -1;
   for (const Reply& reply : replies) {
-    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) return;
     Record(ReadRequest(fd));
     if (reply.hang) {
@@ -119,8 +120,12 @@ void LocalServer::Serve(std::vector<Reply> replies) {
     } else {
       WriteAll(fd, reply.raw);
     }
-    close(fd);
+    if (!reply.keep_open) {
+      close(fd);
+      fd = -1;
+    }
   }
+  if (fd >= 0) close(fd);
 }
 
 LocalServer::Reply LocalServer::Answer(int status, const std::string& reason,

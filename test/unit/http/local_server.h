@@ -1,7 +1,7 @@
 // LocalServer: a minimal HTTP/1.1 server on 127.0.0.1 for transport tests. One
-// thread serves the scripted replies in order, one request per connection, and
-// records each raw request. Owns its socket and thread; the accessors are safe
-// to call while it runs.
+// thread serves the scripted replies in order, one request per connection unless
+// a reply says keep_open, and records each raw request. Owns its socket and thread; the accessors
+// are safe to call while it runs.
 #pragma once
 
 #include <mutex>
@@ -14,8 +14,9 @@ namespace manage::http {
 class LocalServer {
  public:
   struct Reply {
-    std::string raw;    // the bytes written back, status line included
-    bool hang = false;  // read the request, never answer, wait for the client to go
+    std::string raw;         // the bytes written back, status line included
+    bool hang = false;       // read the request, never answer, wait for the client to go
+    bool keep_open = false;  // answer the next request on the same connection
   };
 
   explicit LocalServer(std::vector<Reply> replies);
