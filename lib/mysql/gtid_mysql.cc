@@ -137,10 +137,17 @@ std::string MySqlGtidSet::ToString() const {
       out += key.first;
       uuid = &key.first;
     }
-    if (!key.second.empty()) out += ":" + key.second;
+    if (!key.second.empty()) {
+      out += ':';
+      out += key.second;
+    }
     for (const GtidInterval& i : intervals) {
-      out += ":" + std::to_string(i.first);
-      if (i.last != i.first) out += "-" + std::to_string(i.last);
+      out += ':';
+      out += std::to_string(i.first);
+      if (i.last != i.first) {
+        out += '-';
+        out += std::to_string(i.last);
+      }
     }
   }
   return out;

@@ -9,6 +9,8 @@
 #include <string>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "mysql/client.h"
 #include "mysql/mariadb_error.h"
 
@@ -49,7 +51,7 @@ std::string Redact(std::string_view text, std::string_view password, unsigned in
 }  // namespace
 
 Status ErrorToStatus(unsigned int code, std::string_view text, std::string_view password) {
-  std::string msg = "(" + std::to_string(code) + ") " + Redact(text, password, code);
+  std::string msg = fmt::format("({}) {}", code, Redact(text, password, code));
   if (IsUnavailable(code)) return Status::Unavailable(std::move(msg));
   return Status::FailedPrecondition(std::move(msg));
 }
