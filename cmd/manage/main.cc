@@ -75,14 +75,9 @@ int Help(const Args& args) {
   return kExitOk;
 }
 
-bool WantsFlag(const Args& args, const std::string& flag) {
-  for (const std::string& a : args) {
-    if (a == flag) return true;
-  }
-  return false;
+bool WantsHelp(const Args& args) {
+  return hooks::HasFlag(args, "--help") || hooks::HasFlag(args, "-h");
 }
-
-bool WantsHelp(const Args& args) { return WantsFlag(args, "--help") || WantsFlag(args, "-h"); }
 
 int RunSubcommand(const Subcommand& c, const Args& args) {
   Env env = ProcessEnv();
@@ -105,7 +100,7 @@ int RunSubcommand(const Subcommand& c, const Args& args) {
   Status s = c.run((*wiring)->deps(), args);
   // `health --primary` fails on every replica at every interval by design:
   // that is not worth an error line in ContainerPilot's log.
-  bool expected = std::string(c.name) == "health" && WantsFlag(args, "--primary");
+  bool expected = std::string(c.name) == "health" && hooks::HasFlag(args, "--primary");
   if (!s.ok())
     log.Log(expected ? LogLevel::kDebug : LogLevel::kError, "failed", {{"error", s.ToString()}});
   return ExitCode(s);
