@@ -1,5 +1,6 @@
 #include "http/socket_transport.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <netdb.h>
@@ -8,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -116,8 +118,16 @@ Status Connection::Handshake(const ParsedUrl& url, SSL_CTX* ctx, Deadline deadli
   ssl_ = SSL_new(ctx);
   if (!ssl_) return TlsError("TLS setup");
   SSL_set_fd(ssl_, fd_);
-  SSL_set_tlsext_host_name(ssl_, url.host.c_str());
-  if (SSL_CTX_get_verify_mode(ctx) != SSL_VERIFY_NONE) SSL_set1_host(ssl_, url.host.c_str());
+  in6_addr ip{};
+  bool literal = inet_pton(AF_INET, url.host.c_str(), &ip) == 1 ||
+                 inet_pton(AF_INET6, url.host.c_str(), &ip) == 1;
+  if (!literal) SSL_set_tlsext_host_name(ssl_, url.host.c_str());  // no SNI for addresses
+  if (SSL_CTX_get_verify_mode(ctx) != SSL_VERIFY_NONE) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+    int ok = literal ? X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str())
+                     : X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), 0);
+    if (ok != 1) return TlsError("TLS host check setup");
+  }
   while (true) {
     int ret = SSL_connect(ssl_);
     if (ret == 1) return Status::Ok();

@@ -1,6 +1,7 @@
 // MariaDbConnector: Connection over MariaDB Connector/C. Every Connector/C error
 // becomes a Status in internal::ErrorToStatus and nowhere else.
 #include <errmsg.h>
+#include <fmt/format.h>
 #include <mysql.h>
 #include <mysqld_error.h>
 
@@ -8,8 +9,6 @@
 #include <memory>
 #include <string>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "mysql/client.h"
 #include "mysql/mariadb_error.h"
