@@ -18,6 +18,13 @@ Status NodeState::Write(const std::string& name, const std::string& value) {
   return fs_->WriteFileAtomic(Path(name), value + "\n", 0600);
 }
 
+Status NodeState::ForgetData() {
+  for (const char* name : {"role", "origin", "bootstrapped", "restored-gtid"}) {
+    MANAGE_RETURN_IF_ERROR(fs_->RemoveFile(Path(name)));
+  }
+  return Status::Ok();
+}
+
 std::optional<uint32_t> NodeState::ServerId() const {
   std::string v = Read("server-id");
   uint32_t id = 0;

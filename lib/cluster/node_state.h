@@ -31,6 +31,7 @@ class NodeState {
 
   Origin DataOrigin() const { return ParseOrigin(Read("origin")); }
   Status SetOrigin(Origin origin) { return Write("origin", OriginName(origin)); }
+  Status ClearOrigin() { return fs_->RemoveFile(Path("origin")); }
 
   std::optional<uint32_t> ServerId() const;
   Status SetServerId(uint32_t id) { return Write("server-id", std::to_string(id)); }
@@ -43,6 +44,11 @@ class NodeState {
   // True once the first primary created users, database and time zones.
   bool Bootstrapped() const { return fs_->Exists(Path("bootstrapped")); }
   Status SetBootstrapped() { return Write("bootstrapped", "yes"); }
+
+  // Forgets everything learnt about the data (role, origin, bootstrap, restored
+  // position) for a datadir that is being created anew. Keeps the server_id and
+  // leaves the session to the caller, who must destroy it in Consul first.
+  Status ForgetData();
 
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 

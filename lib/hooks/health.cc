@@ -32,12 +32,6 @@ Status PrimaryOnly(Deps& deps, cluster::NodeState& state) {
                  : "not the primary (the lock is free)");
 }
 
-Status Fence(Deps& deps, LocalDb& db, const std::string& why) {
-  Status s = mysql::SetReadOnly(*db.conn, db.dialect, true);
-  deps.log.Warn("fenced: read_only ON", {{"reason", why}});
-  return s;
-}
-
 }  // namespace
 
 Status Health(Deps& deps, const Args& args) {
@@ -55,7 +49,9 @@ Status Health(Deps& deps, const Args& args) {
   if (!view.ok()) {
     // Without Consul this node cannot prove it is primary: a writable node
     // stops taking writes rather than risk a second primary.
-    if (state.LastRole() == cluster::Role::kPrimary) (void)Fence(deps, *db, "Consul unreachable");
+    if (state.LastRole() == cluster::Role::kPrimary) {
+      (void)EnsureReadOnly(deps, *db, true, "fenced: Consul unreachable");
+    }
     return view.status();
   }
   cluster::RoleInputs in;
@@ -72,7 +68,8 @@ Status Health(Deps& deps, const Args& args) {
     case cluster::RoleAction::kKeepPrimary: {
       Status renewed = lock.Renew();
       if (!renewed.ok()) {
-        (void)Fence(deps, *db, "cannot renew the primary session: " + renewed.message());
+        (void)EnsureReadOnly(deps, *db, true,
+                             "fenced: cannot renew the primary session: " + renewed.message());
         return renewed.Annotate("renewing the primary session");
       }
       return PrimaryPass(deps, *db, state);
@@ -82,29 +79,13 @@ Status Health(Deps& deps, const Args& args) {
     case cluster::RoleAction::kFollow:
       return ReplicaPass(deps, *db, state, d.primary, *replica);
     case cluster::RoleAction::kOrphaned:
-      (void)mysql::SetReadOnly(*db->conn, db->dialect, true);
+      MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, *db, true, d.reason));
       return CheckReplicaHealth(deps, *replica).Annotate("no primary");
     case cluster::RoleAction::kWait:
-      (void)mysql::SetReadOnly(*db->conn, db->dialect, true);
+      MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, *db, true, d.reason));
       return Status::FailedPrecondition(d.reason);
   }
   return Status::Internal("unhandled role action");
-}
-
-Status CheckArgs(const Args& args, const std::vector<std::string>& allowed) {
-  for (const std::string& a : args) {
-    bool ok = false;
-    for (const std::string& x : allowed) ok = ok || a == x;
-    if (!ok) return Status::InvalidArgument(fmt::format("unknown argument '{}'", a));
-  }
-  return Status::Ok();
-}
-
-bool HasFlag(const Args& args, const std::string& flag) {
-  for (const std::string& a : args) {
-    if (a == flag) return true;
-  }
-  return false;
 }
 
 }  // namespace manage::hooks

@@ -19,6 +19,11 @@ struct LocalDb {
 // Unavailable when mysqld is not accepting connections yet.
 Result<LocalDb> ConnectLocal(const Deps& deps);
 
+// Makes read_only equal to `on`, writing only when it differs (health runs
+// every few seconds: a steady pass reads, never writes). `why` is logged when
+// it changes.
+Status EnsureReadOnly(const Deps& deps, LocalDb& db, bool on, const std::string& why);
+
 // Options for connecting to another node over TCP as the replication user.
 mysql::ConnectOptions RemoteOptions(const Config& config, const std::string& host, int port);
 

@@ -54,10 +54,7 @@ Status ForgetPreviousLife(Deps& deps, cluster::NodeState& state) {
     (void)deps.consul->DestroySession(session);
     MANAGE_RETURN_IF_ERROR(state.ClearSession());
   }
-  for (const char* name : {"role", "origin", "bootstrapped", "restored-gtid"}) {
-    MANAGE_RETURN_IF_ERROR(deps.fs->RemoveFile(state.Path(name)));
-  }
-  return Status::Ok();
+  return state.ForgetData();
 }
 
 Status CheckStore(const Deps& deps) {
@@ -128,7 +125,7 @@ Status Restore(Deps& deps, cluster::NodeState& state, const backup::BackupRecord
   auto pos = backup::RestoreSnapshot(*deps.runner, *deps.fs, *deps.store, record, opts);
   if (!pos.ok()) {
     // RestoreSnapshot left the datadir as it was: so is the state dir.
-    (void)deps.fs->RemoveFile(state.Path("origin"));
+    (void)state.ClearOrigin();
     (void)state.ClearRestoredGtid();
     return pos.status().Annotate("restoring " + record.id);
   }

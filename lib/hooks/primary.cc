@@ -127,25 +127,15 @@ Status PrimaryPass(Deps& deps, LocalDb& db, cluster::NodeState& state) {
   if (!state.Bootstrapped() && state.DataOrigin() != cluster::Origin::kSnapshot) {
     MANAGE_RETURN_IF_ERROR(Bootstrap(deps, db, state));
   }
-  auto read_only = mysql::ReadReadOnly(*db.conn);
-  if (!read_only.ok()) return read_only.status();
-  if (*read_only) {
-    MANAGE_RETURN_IF_ERROR(mysql::SetReadOnly(*db.conn, db.dialect, false));
-    deps.log.Info("this node holds the primary lock: read_only OFF");
-  }
-  return Status::Ok();
+  return EnsureReadOnly(deps, db, false, "this node holds the primary lock");
 }
 
 Status TryBecomePrimary(Deps& deps, LocalDb& db, cluster::NodeState& state,
                         cluster::PrimaryLock& lock) {
   // The lock is free, so this node holds nothing: whatever it was a moment ago,
   // it must not take writes until it has the lock again.
-  auto read_only = mysql::ReadReadOnly(*db.conn);
-  if (!read_only.ok()) return read_only.status();
-  if (!*read_only) {
-    MANAGE_RETURN_IF_ERROR(mysql::SetReadOnly(*db.conn, db.dialect, true));
-    deps.log.Warn("fenced: the primary lock is free but this node was writable; read_only ON");
-  }
+  MANAGE_RETURN_IF_ERROR(
+      EnsureReadOnly(deps, db, true, "fenced: the primary lock is free, this node holds nothing"));
   auto acquired = lock.Acquire();
   if (!acquired.ok()) {
     if (acquired.status().code() == Code::kFailedPrecondition) {

@@ -58,12 +58,7 @@ Status EnsureReplicatingFrom(Deps& deps, LocalDb& db, cluster::NodeState& state,
   FileLock guard(state.Path("replication.lock"));
   if (!guard.ok()) return Status::Internal("cannot open the replication lock file");
   // A node about to follow another must not take writes, whoever calls this.
-  auto read_only = mysql::ReadReadOnly(*db.conn);
-  if (!read_only.ok()) return read_only.status();
-  if (!*read_only) {
-    MANAGE_RETURN_IF_ERROR(mysql::SetReadOnly(*db.conn, db.dialect, true));
-    deps.log.Warn("replica was writable: read_only ON", {{"primary", source.node}});
-  }
+  MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, db, true, "replica of " + source.node));
   // Re-read under the lock: another hook may have just done the work.
   auto current = mysql::ReadReplicaStatus(*db.conn, db.dialect);
   if (!current.ok()) return current.status();
@@ -86,12 +81,7 @@ Status EnsureReplicatingFrom(Deps& deps, LocalDb& db, cluster::NodeState& state,
 
 Status ReplicaPass(Deps& deps, LocalDb& db, cluster::NodeState& state,
                    const std::string& primary_node, const mysql::ReplicaStatus& status) {
-  auto read_only = mysql::ReadReadOnly(*db.conn);
-  if (!read_only.ok()) return read_only.status();
-  if (!*read_only) {
-    MANAGE_RETURN_IF_ERROR(mysql::SetReadOnly(*db.conn, db.dialect, true));
-    deps.log.Warn("replica was writable: read_only ON", {{"primary", primary_node}});
-  }
+  MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, db, true, "replica of " + primary_node));
   auto source = FindNode(deps, primary_node);
   if (!source.ok()) return source.status().Annotate("finding the primary");
   if (!PointsAt(status, *source) || !status.Running()) {

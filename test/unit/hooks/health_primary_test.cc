@@ -230,15 +230,15 @@ TEST_CASE("health: the lock naming this node under a session it does not hold me
 }
 
 TEST_CASE("health --primary passes only on the node whose session holds the lock") {
-  enum class Lock { kHere, kOther, kFree, kOurNameOldSession };
+  using Lock = HookFixture::Lock;
   struct Row {
     const char* what;
     Lock lock;
     Code code;
   };
   const Row rows[] = {
-      {"held by this node's session", Lock::kHere, Code::kOk},
-      {"held by another node", Lock::kOther, Code::kFailedPrecondition},
+      {"held by this node's session", Lock::kHeldHere, Code::kOk},
+      {"held by another node", Lock::kHeldByOther, Code::kFailedPrecondition},
       {"free", Lock::kFree, Code::kFailedPrecondition},
       {"our name, a session we do not have", Lock::kOurNameOldSession, Code::kFailedPrecondition},
   };
@@ -246,19 +246,7 @@ TEST_CASE("health --primary passes only on the node whose session holds the lock
     CAPTURE(row.what);
     HookFixture f;
     f.RegisterOther();
-    switch (row.lock) {
-      case Lock::kHere:
-        f.HoldLockHere();
-        break;
-      case Lock::kOther:
-        f.GiveLockTo(kOther);
-        break;
-      case Lock::kFree:
-        break;
-      case Lock::kOurNameOldSession:
-        f.GiveLockTo(kNode, "node1");
-        break;
-    }
+    f.SetLock(row.lock);
     CHECK(Health(f.deps, {"--primary"}).code() == row.code);
     CHECK(f.db().connects().empty());  // the -primary check never touches mysqld
   }

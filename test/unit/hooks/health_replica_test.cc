@@ -291,5 +291,27 @@ TEST_CASE("health: a replica whose primary is gone stays read-only and does not 
   CHECK_FALSE(f.Called("Acquire"));
 }
 
+// Health runs every few seconds: a node that is waiting or orphaned and already
+// read-only must not write anything, and one that is writable is fenced.
+TEST_CASE("health: waiting and orphaned nodes stay read-only, writing only to fence") {
+  enum class Case { kOrphaned, kWaitOwnName };
+  for (Case c : {Case::kOrphaned, Case::kWaitOwnName}) {
+    for (bool writable : {false, true}) {
+      CAPTURE(static_cast<int>(c), writable);
+      HookFixture f;
+      f.RegisterSelf();
+      if (c == Case::kOrphaned) {
+        REQUIRE(f.state().SetRole(cluster::Role::kReplica).ok());
+        f.ScriptReplica(ReplicaOf(kOtherAddress, ThreadState::kConnecting));
+      } else {
+        f.GiveLockTo(kNode, "node1");
+      }
+      f.ScriptReadOnly(!writable);
+      CHECK_FALSE(Health(f.deps, {}).ok());
+      CHECK(f.Writes() == (writable ? Strings{"SET GLOBAL read_only=ON"} : Strings{}));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace manage::hooks

@@ -148,6 +148,23 @@ class HookFixture {
     REQUIRE(*client->Acquire(config.keys.primary_key, *id, value));
     return *id;
   }
+  // Who holds PRIMARY_KEY, for table tests over every case.
+  enum class Lock { kHeldHere, kHeldByOther, kFree, kOurNameOldSession };
+  void SetLock(Lock lock) {
+    switch (lock) {
+      case Lock::kHeldHere:
+        HoldLockHere();
+        break;
+      case Lock::kHeldByOther:
+        GiveLockTo(kOther);
+        break;
+      case Lock::kFree:
+        break;
+      case Lock::kOurNameOldSession:  // a previous run of this node, on this agent
+        GiveLockTo(kNode, "node1");
+        break;
+    }
+  }
   bool LockHeld() {
     auto kv = consul.Peek(config.keys.primary_key);
     return kv && !kv->session.empty();

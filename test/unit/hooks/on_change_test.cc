@@ -9,7 +9,7 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
-enum class Lock { kHere, kOther, kFree, kOurNameOldSession };
+using Lock = HookFixture::Lock;
 
 TEST_CASE("on_change converges replication only on replicas of another holder") {
   struct Row {
@@ -20,44 +20,37 @@ TEST_CASE("on_change converges replication only on replicas of another holder") 
     Strings statements;  // everything run on the local mysqld
   };
   const Row rows[] = {
-      {"this node holds the lock", Lock::kHere, cluster::Role::kPrimary, {}, {}},
+      {"this node holds the lock", Lock::kHeldHere, cluster::Role::kPrimary, {}, {}},
       {"the lock is free", Lock::kFree, cluster::Role::kReplica, ReplicaOf("10.0.0.99"), {}},
       {"the lock names this node under an old session",
        Lock::kOurNameOldSession,
        cluster::Role::kPrimary,
        {},
        {}},
-      {"replica already pointing at the holder", Lock::kOther, cluster::Role::kReplica,
+      {"replica already pointing at the holder", Lock::kHeldByOther, cluster::Role::kReplica,
        ReplicaOf(kOtherAddress), Strings{"SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS"}},
-      {"replica pointing elsewhere", Lock::kOther, cluster::Role::kReplica, ReplicaOf("10.0.0.99"),
+      {"replica pointing elsewhere", Lock::kHeldByOther, cluster::Role::kReplica,
+       ReplicaOf("10.0.0.99"),
        Strings{"SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS", "STOP SLAVE",
                ChangeMasterTo(kOtherAddress), "START SLAVE"}},
       {"replica with replication not configured",
-       Lock::kOther,
+       Lock::kHeldByOther,
        cluster::Role::kReplica,
        {},
        Strings{"SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS", ChangeMasterTo(kOtherAddress),
                "START SLAVE"}},
-      {"fresh node not yet given a role by health", Lock::kOther, cluster::Role::kUnknown, {}, {}},
+      {"fresh node not yet given a role by health",
+       Lock::kHeldByOther,
+       cluster::Role::kUnknown,
+       {},
+       {}},
   };
   for (const Row& row : rows) {
     CAPTURE(row.what);
     HookFixture f;
     f.RegisterSelf();
     f.RegisterOther();
-    switch (row.lock) {
-      case Lock::kHere:
-        f.HoldLockHere();
-        break;
-      case Lock::kOther:
-        f.GiveLockTo(kOther);
-        break;
-      case Lock::kFree:
-        break;
-      case Lock::kOurNameOldSession:
-        f.GiveLockTo(kNode, "node1");
-        break;
-    }
+    f.SetLock(row.lock);
     if (row.role != cluster::Role::kUnknown) REQUIRE(f.state().SetRole(row.role).ok());
     REQUIRE(f.state().SetOrigin(cluster::Origin::kInit).ok());
     f.ScriptReplica(row.status);

@@ -67,13 +67,12 @@ struct SnapshotFixture : HookFixture {
 };
 
 TEST_CASE("snapshot does nothing on a node that does not hold the primary lock") {
-  enum class Lock { kOther, kFree, kOurNameOldSession };
-  for (Lock lock : {Lock::kOther, Lock::kFree, Lock::kOurNameOldSession}) {
+  using Lock = HookFixture::Lock;
+  for (Lock lock : {Lock::kHeldByOther, Lock::kFree, Lock::kOurNameOldSession}) {
     for (bool force : {false, true}) {
       CAPTURE(static_cast<int>(lock), force);
       SnapshotFixture f;
-      if (lock == Lock::kOther) f.GiveLockTo(kOther);
-      if (lock == Lock::kOurNameOldSession) f.GiveLockTo(kNode, "node1");
+      f.SetLock(lock);
       f.consul.ClearCalls();
       REQUIRE(Snapshot(f.deps, force ? Args{"--force"} : Args{}).ok());
       CHECK(f.runner.calls().empty());
