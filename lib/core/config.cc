@@ -92,6 +92,26 @@ void ReadIdentity(EnvReader& r, const HostFacts& host, Config& c) {
   c.state_dir = r.String("MANAGE_STATE_DIR", c.state_dir);
 }
 
+void ReadFailover(EnvReader& r, const std::string& svc, FailoverSettings& f) {
+  f.lock_key = r.String("FAILOVER_LOCK_KEY", svc + "-failover-lock");
+  f.history_key = r.String("FAILOVER_HISTORY_KEY", svc + "-failover-history");
+  f.priority = static_cast<int>(r.Int("FAILOVER_PRIORITY", f.priority, -1000, 1000));
+  f.no_failover = r.Flag("NO_FAILOVER", false);
+  f.max_lag = std::chrono::seconds(r.Int("MAX_FAILOVER_LAG", f.max_lag.count(), 0, 3600));
+  f.cooldown = std::chrono::seconds(r.Int("FAILOVER_COOLDOWN", f.cooldown.count(), 0, 86400));
+  std::string policy = r.String("ERRANT_POLICY", "refuse");
+  if (policy == "refuse") {
+    f.errant_policy = ErrantPolicy::kRefuse;
+  } else if (policy == "reclone") {
+    f.errant_policy = ErrantPolicy::kReclone;
+  } else {
+    r.Fail("ERRANT_POLICY", fmt::format("'{}': use refuse or reclone", policy));
+  }
+  f.semi_sync = r.Flag("SEMI_SYNC", false);
+  f.semi_sync_timeout = std::chrono::seconds(
+      r.Int("SEMI_SYNC_TIMEOUT", f.semi_sync_timeout.count(), 1, 30 * 86400));
+}
+
 }  // namespace
 
 std::string ContainerPilotIpVariable(const std::string& job_name) {
@@ -119,6 +139,7 @@ Result<Config> LoadConfig(const Env& env, const HostFacts& host) {
   c.lock_delay = std::chrono::seconds(r.Int("SESSION_LOCK_DELAY", c.lock_delay.count(), 0, 60));
   c.max_replica_lag =
       std::chrono::seconds(r.Int("MAX_REPLICA_LAG", c.max_replica_lag.count(), 0, 86400));
+  ReadFailover(r, svc, c.failover);
   auto level = ParseLogLevel(r.String("LOG_LEVEL", "INFO"));
   if (level.ok()) {
     c.log_level = *level;

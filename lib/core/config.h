@@ -56,22 +56,49 @@ struct SnapshotSettings {
   std::chrono::seconds wait_timeout{600};
 };
 
+enum class ErrantPolicy {
+  kRefuse,   // refuse to replicate, fail health, log the errant GTIDs
+  kReclone,  // also move the datadir aside and re-provision from a snapshot
+};
+
+// Failover, switchover and semi-synchronous replication. FAILOVER_PRIORITY and
+// NO_FAILOVER describe this node; the others learn them from its service tags.
+struct FailoverSettings {
+  std::string lock_key;     // ${SERVICE_NAME}-failover-lock: held by the coordinator
+  std::string history_key;  // ${SERVICE_NAME}-failover-history: JSON list of events
+  int priority = 0;         // higher wins among equally advanced candidates
+  bool no_failover = false;
+  // How long the coordinator waits for candidates to apply the relay log they
+  // already received; a candidate that has not by then cannot be chosen.
+  std::chrono::seconds max_lag{30};
+  // After an automatic failover, none again for this long while the last
+  // primary is still registered (it may come back); see cluster/failover.h.
+  std::chrono::seconds cooldown{300};
+  ErrantPolicy errant_policy = ErrantPolicy::kRefuse;
+  bool semi_sync = false;
+  // How long a commit waits for a replica's acknowledgement before MariaDB
+  // falls back to asynchronous replication (rpl_semi_sync_master_timeout).
+  std::chrono::seconds semi_sync_timeout{86400};
+};
+
 struct Config {
   std::string service_name = "mysql";
   std::string primary_service;  // ${SERVICE_NAME}-primary: the advertised primary job
   std::string hostname;
   std::string address;  // advertised IPv4 of this node
   std::string state_dir = "/var/lib/manage";
-  std::chrono::seconds session_ttl{25};
+  // Primary session TTL (Consul invalidates it 1-2x this after the last renewal).
+  std::chrono::seconds session_ttl{10};
   // Consul lock-delay of the primary session: after the session dies, nobody can
-  // take PRIMARY_KEY for this long.
-  std::chrono::seconds lock_delay{15};
+  // take PRIMARY_KEY for this long. See the README's fencing timing argument.
+  std::chrono::seconds lock_delay{1};
   std::chrono::seconds max_replica_lag{30};
   LogLevel log_level = LogLevel::kInfo;
   bool log_json = false;
   MySqlSettings mysql;
   KeySettings keys;
   SnapshotSettings snapshot;
+  FailoverSettings failover;
   Env env;  // the environment it was read from (Consul and store settings read it)
 
   // The name this node goes by in Consul and KV values: the ContainerPilot

@@ -1,0 +1,160 @@
+// Failover decisions, as pure functions over plain structs (table-tested in
+// test/unit/cluster/failover_test.cc). The I/O around them is in
+// lib/hooks/failover.cc; the protocol is described there and in the README.
+//
+//   DecideFailover   may an automatic failover start now? (lock, cooldown)
+//   ChooseCandidate  which node becomes primary, by GTID, priority, semi-sync
+//   FindErrant       which transactions a node has that the primary cannot have
+//   history          the JSON list of failover/switchover events in Consul KV
+//   designation      the failover lock's value: who the coordinator chose
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "mysql/flavor.h"
+#include "mysql/gtid.h"
+
+namespace manage::cluster {
+
+using SystemTime = std::chrono::system_clock::time_point;
+
+// ---- When to fail over -------------------------------------------------------
+
+struct FailoverInputs {
+  bool lock_held = false;             // PRIMARY_KEY has a holder now
+  std::string last_primary;           // PRIMARY_KEY's value: holder or last holder
+  bool last_primary_passing = false;  // it is still a passing ${SERVICE_NAME} instance
+  std::optional<SystemTime> last_automatic;  // time of the newest automatic failover
+  SystemTime now;
+  std::chrono::seconds cooldown{0};
+  bool forced = false;  // `manage failover --force`
+};
+
+enum class FailoverGate {
+  kProceed,    // choose and promote a new primary
+  kNotNeeded,  // a primary holds the lock
+  kCooldown,   // too soon after the last automatic failover; the last primary may return
+};
+
+struct FailoverDecision {
+  FailoverGate gate = FailoverGate::kNotNeeded;
+  std::string reason;
+};
+
+// The cooldown only holds back a failover while the last primary is still
+// registered and passing (it lost its session but may take the lock again);
+// with no primary at all, the cluster fails over whatever the cooldown.
+FailoverDecision DecideFailover(const FailoverInputs& in);
+
+// ---- Who becomes primary -----------------------------------------------------
+
+struct Candidate {
+  std::string node;
+  bool reachable = false;
+  std::string error;      // why it could not be read (reachable == false)
+  std::string executed;   // GTIDs applied (MariaDB gtid_current_pos)
+  std::string received;   // executed plus what its relay log holds
+  bool caught_up = false;  // applied its whole relay log within MAX_FAILOVER_LAG
+  int priority = 0;        // FAILOVER_PRIORITY
+  bool no_failover = false;
+  bool semi_sync = false;  // a semi-sync replica: it acknowledged the primary's commits
+};
+
+struct CandidateChoice {
+  std::string node;  // the new primary
+  std::string gtid;  // its executed GTIDs: what every other candidate's must be within
+  std::string reason;
+};
+
+// The candidate that has every transaction any reachable candidate received
+// (never one that lacks something another has), among those allowed to lead
+// and caught up; ties go to the highest FAILOVER_PRIORITY, then a semi-sync
+// replica, then the smallest name. FailedPrecondition (saying why) when no
+// candidate qualifies; InvalidArgument for an unparsable GTID.
+Result<CandidateChoice> ChooseCandidate(mysql::Flavor flavor, const std::vector<Candidate>& all);
+
+// FAILOVER_PRIORITY and NO_FAILOVER of another node, from its service tags
+// ("failover-priority=N", "no-failover").
+struct NodeTraits {
+  int priority = 0;
+  bool no_failover = false;
+};
+NodeTraits ParseNodeTags(const std::vector<std::string>& tags);
+
+// ---- Errant transactions -------------------------------------------------------
+
+// Transactions of server `server_id` in `domain_id` after `after_seqno`, up to
+// `last_seqno`, that a replica has and its primary cannot have.
+struct ErrantRange {
+  uint32_t domain_id = 0;
+  uint32_t server_id = 0;
+  uint64_t after_seqno = 0;
+  uint64_t last_seqno = 0;
+  bool operator==(const ErrantRange&) const = default;
+};
+
+// MariaDB. A replica's position (gtid_current_pos) against its would-be
+// primary's gtid_current_pos and gtid_binlog_state (the last seqno it has from
+// each server in each domain). In each domain, the replica's last GTID d-s-n is
+// errant when the primary's position is behind n, or when the primary's
+// binlog state shows server s only up to a seqno below n (the primary's history
+// moved on without that server's later transactions). A server the primary's
+// state does not mention cannot be judged here; MariaDB's own check at connect
+// time still applies.
+Result<std::vector<ErrantRange>> FindErrant(std::string_view replica_pos,
+                                            std::string_view primary_pos,
+                                            std::string_view primary_binlog_state);
+
+std::string FormatErrant(const std::vector<ErrantRange>& ranges);
+
+// The GTID of a binlog event from SHOW BINLOG EVENTS' Info column: "BEGIN GTID
+// 0-1-5" or "GTID 0-1-5" (DDL); nullopt for anything else.
+std::optional<mysql::MariaDbGtid> ParseBinlogEventGtid(std::string_view info);
+
+// ---- History -----------------------------------------------------------------
+
+struct CandidateRecord {
+  std::string node;
+  std::string gtid;
+  bool operator==(const CandidateRecord&) const = default;
+};
+
+struct FailoverEvent {
+  SystemTime time;
+  std::string kind;  // "failover", "forced failover" or "switchover"
+  std::string old_primary;
+  std::string new_primary;
+  std::vector<CandidateRecord> candidates;
+  std::string reason;
+  std::chrono::milliseconds duration{0};
+  bool Automatic() const { return kind == "failover"; }
+};
+
+// The newest events are last; at most kHistoryLimit are kept.
+inline constexpr size_t kHistoryLimit = 50;
+std::string SerializeHistory(const std::vector<FailoverEvent>& events);
+Result<std::vector<FailoverEvent>> ParseHistory(std::string_view json);
+std::vector<FailoverEvent> AppendEvent(std::vector<FailoverEvent> history, FailoverEvent event);
+std::optional<SystemTime> LastAutomatic(const std::vector<FailoverEvent>& history);
+
+// ---- Designation ---------------------------------------------------------------
+
+// The failover lock's value while a coordinator holds it.
+struct Designation {
+  std::string coordinator;
+  std::string kind;         // as FailoverEvent::kind
+  std::string old_primary;
+  std::string candidate;    // empty while still choosing
+  std::string gtid;         // the candidate must have all of these before it promotes
+  bool operator==(const Designation&) const = default;
+};
+
+std::string SerializeDesignation(const Designation& d);
+Result<Designation> ParseDesignation(std::string_view json);
+
+}  // namespace manage::cluster

@@ -1,0 +1,255 @@
+#include "cluster/failover.h"
+
+#include <catch2/catch.hpp>
+
+namespace manage::cluster {
+namespace {
+
+using namespace std::chrono_literals;
+using mysql::Flavor;
+
+Candidate Cand(const std::string& node, const std::string& executed, const std::string& received,
+               int priority = 0) {
+  Candidate c;
+  c.node = node;
+  c.reachable = true;
+  c.executed = executed;
+  c.received = received;
+  c.caught_up = executed == received;
+  c.priority = priority;
+  return c;
+}
+
+TEST_CASE("DecideFailover: lock, forced, cooldown only while the last primary is registered") {
+  SystemTime now = SystemTime{} + 10000s;
+  struct Row {
+    const char* name;
+    bool held, passing, forced;
+    std::optional<SystemTime> last;
+    FailoverGate want;
+  };
+  std::vector<Row> rows = {
+      {"a primary holds the lock", true, true, false, std::nullopt, FailoverGate::kNotNeeded},
+      {"held even when forced", true, true, true, std::nullopt, FailoverGate::kNotNeeded},
+      {"free, never failed over", false, true, false, std::nullopt, FailoverGate::kProceed},
+      {"free, within cooldown, last primary registered", false, true, false, now - 10s,
+       FailoverGate::kCooldown},
+      {"free, within cooldown, last primary gone", false, false, false, now - 10s,
+       FailoverGate::kProceed},
+      {"free, cooldown over", false, true, false, now - 301s, FailoverGate::kProceed},
+      {"forced within cooldown", false, true, true, now - 10s, FailoverGate::kProceed},
+  };
+  for (const Row& r : rows) {
+    FailoverInputs in;
+    in.lock_held = r.held;
+    in.last_primary = "mysql-n1";
+    in.last_primary_passing = r.passing;
+    in.last_automatic = r.last;
+    in.now = now;
+    in.cooldown = 300s;
+    in.forced = r.forced;
+    INFO(r.name);
+    FailoverDecision d = DecideFailover(in);
+    CHECK(d.gate == r.want);
+    CHECK_FALSE(d.reason.empty());
+  }
+}
+
+TEST_CASE("ChooseCandidate: the most advanced wins, never one that lacks another's transactions") {
+  SECTION("most advanced by GTID, whatever the priority") {
+    auto c = ChooseCandidate(Flavor::kMariaDb, {Cand("a", "0-1-10", "0-1-10", 100),
+                                                Cand("b", "0-1-12", "0-1-12", 0)});
+    REQUIRE(c.ok());
+    CHECK(c->node == "b");
+    CHECK(c->gtid == "0-1-12");
+  }
+  SECTION("equal: priority, then semi-sync, then name") {
+    Candidate a = Cand("a", "0-1-12", "0-1-12", 1);
+    Candidate b = Cand("b", "0-1-12", "0-1-12", 5);
+    auto c = ChooseCandidate(Flavor::kMariaDb, {a, b});
+    REQUIRE(c.ok());
+    CHECK(c->node == "b");
+    b.priority = 1;
+    a.semi_sync = false;
+    b.semi_sync = true;
+    c = ChooseCandidate(Flavor::kMariaDb, {a, b});
+    REQUIRE(c.ok());
+    CHECK(c->node == "b");
+    b.semi_sync = false;
+    c = ChooseCandidate(Flavor::kMariaDb, {b, a});
+    REQUIRE(c.ok());
+    CHECK(c->node == "a");
+  }
+  SECTION("a candidate with NO_FAILOVER that alone has everything blocks the failover") {
+    Candidate a = Cand("a", "0-1-12", "0-1-12");
+    a.no_failover = true;
+    auto c = ChooseCandidate(Flavor::kMariaDb, {a, Cand("b", "0-1-11", "0-1-11")});
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().code() == Code::kFailedPrecondition);
+    CHECK_THAT(c.status().message(), Catch::Contains("b lacks transactions of a"));
+    CHECK_THAT(c.status().message(), Catch::Contains("a has NO_FAILOVER"));
+  }
+  SECTION("NO_FAILOVER with equal data: the other one leads") {
+    Candidate a = Cand("a", "0-1-12", "0-1-12", 9);
+    a.no_failover = true;
+    auto c = ChooseCandidate(Flavor::kMariaDb, {a, Cand("b", "0-1-12", "0-1-12")});
+    REQUIRE(c.ok());
+    CHECK(c->node == "b");
+  }
+  SECTION("what another candidate received counts, even if it has not applied it") {
+    // b received 0-1-15 but applied only 0-1-11; a applied 0-1-12: neither has it all.
+    Candidate b = Cand("b", "0-1-11", "0-1-15");
+    auto c = ChooseCandidate(Flavor::kMariaDb, {Cand("a", "0-1-12", "0-1-12"), b});
+    REQUIRE_FALSE(c.ok());
+    CHECK_THAT(c.status().message(), Catch::Contains("a lacks transactions of b"));
+    CHECK_THAT(c.status().message(), Catch::Contains("b lacks transactions of a"));
+  }
+  SECTION("diverged candidates: neither may lead") {
+    auto c = ChooseCandidate(Flavor::kMariaDb,
+                             {Cand("a", "0-1-12", "0-1-12"), Cand("b", "0-2-12", "0-2-12")});
+    REQUIRE_FALSE(c.ok());
+  }
+  SECTION("unreachable candidates are left out; none reachable is an error") {
+    Candidate gone;
+    gone.node = "z";
+    gone.error = "connection refused";
+    auto c = ChooseCandidate(Flavor::kMariaDb, {gone, Cand("a", "0-1-3", "0-1-3")});
+    REQUIRE(c.ok());
+    CHECK(c->node == "a");
+    CHECK_FALSE(ChooseCandidate(Flavor::kMariaDb, {gone}).ok());
+    CHECK_FALSE(ChooseCandidate(Flavor::kMariaDb, {}).ok());
+  }
+  SECTION("several domains") {
+    auto c = ChooseCandidate(Flavor::kMariaDb, {Cand("a", "0-1-12,1-1-3", "0-1-12,1-1-3"),
+                                                Cand("b", "0-1-12,1-1-4", "0-1-12,1-1-4")});
+    REQUIRE(c.ok());
+    CHECK(c->node == "b");
+  }
+  SECTION("MySQL GTID sets") {
+    std::string u = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+    auto c = ChooseCandidate(Flavor::kMySql,
+                             {Cand("a", u + ":1-5", u + ":1-5"), Cand("b", u + ":1-7", u + ":1-7")});
+    REQUIRE(c.ok());
+    CHECK(c->node == "b");
+  }
+  SECTION("a bad GTID is an error, not a guess") {
+    auto c = ChooseCandidate(Flavor::kMariaDb, {Cand("a", "x", "x"), Cand("b", "0-1-2", "0-1-2")});
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().code() == Code::kInvalidArgument);
+  }
+}
+
+TEST_CASE("ParseNodeTags") {
+  CHECK(ParseNodeTags({}).priority == 0);
+  CHECK_FALSE(ParseNodeTags({}).no_failover);
+  NodeTraits t = ParseNodeTags({"failover-priority=7", "no-failover"});
+  CHECK(t.priority == 7);
+  CHECK(t.no_failover);
+  CHECK(ParseNodeTags({"failover-priority=-3"}).priority == -3);
+  CHECK(ParseNodeTags({"failover-priority=x"}).priority == 0);
+  CHECK(ParseNodeTags({"failover-priority=5000"}).priority == 0);
+}
+
+TEST_CASE("FindErrant: transactions a returning node has and the primary cannot have") {
+  struct Row {
+    const char* name;
+    const char* replica;
+    const char* primary;
+    const char* state;
+    const char* want;
+  };
+  std::vector<Row> rows = {
+      {"contained: behind on the same history", "0-1-10", "0-1-12", "0-1-12", ""},
+      {"equal", "0-1-12", "0-1-12", "0-1-12", ""},
+      {"ahead in the domain", "0-1-14", "0-1-12", "0-1-12", "0-1-13..14"},
+      {"one past the primary", "0-1-13", "0-1-12", "0-1-12", "0-1-13"},
+      {"old primary wrote past what the new primary got from it", "0-1-101", "0-2-105",
+       "0-1-100,0-2-105", "0-1-101"},
+      {"old primary's last write did reach the new primary", "0-1-100", "0-2-105",
+       "0-1-100,0-2-105", ""},
+      {"a server the primary's state does not mention is not judged", "0-3-50", "0-2-105",
+       "0-2-105", ""},
+      {"replica ahead, written by another server", "0-2-110", "0-2-105", "0-1-100,0-2-105",
+       "0-2-106..110"},
+      {"second domain errant only", "0-1-12,1-1-5", "0-1-12,1-2-9", "0-1-12,1-1-3,1-2-9",
+       "1-1-4..5"},
+      {"empty replica", "", "0-1-3", "0-1-3", ""},
+      {"empty primary", "0-1-3", "", "", "0-1-1..3"},
+  };
+  for (const Row& r : rows) {
+    INFO(r.name);
+    auto e = FindErrant(r.replica, r.primary, r.state);
+    REQUIRE(e.ok());
+    CHECK(FormatErrant(*e) == r.want);
+  }
+  CHECK_FALSE(FindErrant("x", "0-1-1", "").ok());
+  CHECK_FALSE(FindErrant("0-1-1", "0-1-1", "0-1-x").ok());
+}
+
+TEST_CASE("ParseBinlogEventGtid") {
+  auto g = ParseBinlogEventGtid("BEGIN GTID 0-1-101");
+  REQUIRE(g);
+  CHECK(g->domain_id == 0);
+  CHECK(g->server_id == 1);
+  CHECK(g->seqno == 101);
+  g = ParseBinlogEventGtid("GTID 2-7-9 cid=12");
+  REQUIRE(g);
+  CHECK(g->seqno == 9);
+  CHECK_FALSE(ParseBinlogEventGtid("use `appdb`; INSERT INTO t VALUES (1)"));
+  CHECK_FALSE(ParseBinlogEventGtid("BEGIN GTID x"));
+  CHECK_FALSE(ParseBinlogEventGtid(""));
+}
+
+TEST_CASE("history: round trip, limit, last automatic") {
+  FailoverEvent e;
+  e.time = SystemTime{} + 1'700'000'000s;
+  e.kind = "failover";
+  e.old_primary = "mysql-n1";
+  e.new_primary = "mysql-n2";
+  e.candidates = {{"mysql-n2", "0-1-12"}, {"mysql-n3", "0-1-11"}};
+  e.reason = "the primary lock is free";
+  e.duration = 1234ms;
+  std::string json = SerializeHistory({e});
+  auto back = ParseHistory(json);
+  REQUIRE(back.ok());
+  REQUIRE(back->size() == 1);
+  const FailoverEvent& b = back->front();
+  CHECK(b.time == e.time);
+  CHECK(b.kind == e.kind);
+  CHECK(b.old_primary == e.old_primary);
+  CHECK(b.new_primary == e.new_primary);
+  CHECK(b.candidates == e.candidates);
+  CHECK(b.reason == e.reason);
+  CHECK(b.duration == e.duration);
+
+  CHECK(ParseHistory("")->empty());
+  CHECK_FALSE(ParseHistory("{}").ok());
+  CHECK_FALSE(ParseHistory("[1]").ok());
+
+  std::vector<FailoverEvent> h;
+  for (size_t i = 0; i < kHistoryLimit + 5; ++i) {
+    FailoverEvent x = e;
+    x.new_primary = std::to_string(i);
+    h = AppendEvent(h, x);
+  }
+  REQUIRE(h.size() == kHistoryLimit);
+  CHECK(h.back().new_primary == std::to_string(kHistoryLimit + 4));
+  CHECK(h.front().new_primary == "5");
+
+  FailoverEvent sw = e;
+  sw.kind = "switchover";
+  sw.time = e.time + 100s;
+  CHECK(LastAutomatic({e, sw}) == e.time);
+  CHECK_FALSE(LastAutomatic({sw}));
+}
+
+TEST_CASE("designation round trip") {
+  Designation d{"mysql-n3", "failover", "mysql-n1", "mysql-n2", "0-1-12"};
+  auto back = ParseDesignation(SerializeDesignation(d));
+  REQUIRE(back.ok());
+  CHECK(*back == d);
+  CHECK_FALSE(ParseDesignation("not json").ok());
+}
+
+}  // namespace
+}  // namespace manage::cluster
