@@ -92,7 +92,11 @@ int RunSubcommand(const Subcommand& c, const Args& args) {
        {config->mysql.password, config->mysql.repl_password, config->mysql.root_password}) {
     log.AddSecret(secret);
   }
-  auto wiring = Wiring::Create(*config, log);
+  // A health pass must finish, fencing included, well inside one interval:
+  // each of its (at most two) Consul requests before the fence gets 1 s.
+  bool is_health = std::string(c.name) == "health";
+  auto wiring = Wiring::Create(*config, log,
+                               is_health ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(0));
   if (!wiring.ok()) {
     log.Error("invalid configuration", {{"error", wiring.status().message()}});
     return kExitUsage;
@@ -152,11 +156,40 @@ const std::vector<Subcommand>& Subcommands() {
        "  --primary  check only whether this node holds PRIMARY_KEY (the health of\n"
        "             the ${SERVICE_NAME}-primary job); changes nothing",
        hooks::Health},
-      {"on_change", nullptr, "react to a change of the primary",
-       "Runs when the set of passing ${SERVICE_NAME}-primary instances changes. A\n"
-       "replica makes sure it replicates from the current primary, repointing only\n"
-       "when its source differs.",
+      {"on_change", nullptr, "react to a change of the primary; fail over when it is gone",
+       "Runs when the set of passing ${SERVICE_NAME}-primary instances changes. With a\n"
+       "primary holding PRIMARY_KEY, a replica makes sure it replicates from it,\n"
+       "repointing only when its source differs. When the primary went away, it\n"
+       "waits for the lock to come free, then one node coordinates a failover under\n"
+       "FAILOVER_LOCK_KEY: the most advanced passing replica by GTID (then\n"
+       "FAILOVER_PRIORITY, then a semi-sync replica) is promoted and the others\n"
+       "repoint to it. See README.md, 'Failover'.",
        hooks::OnChange},
+      {"failover", nullptr, "fail over now if no primary holds the lock",
+       "usage: manage failover [--force]\n\n"
+       "Runs the failover of on_change by hand: when no node holds PRIMARY_KEY,\n"
+       "coordinate (or wait for the coordinator), promote the best candidate and\n"
+       "repoint this node. Does nothing when a primary holds the lock (see\n"
+       "`manage switchover`). Each failover is recorded in FAILOVER_HISTORY_KEY.\n\n"
+       "  --force  ignore FAILOVER_COOLDOWN (an automatic failover is held back\n"
+       "           for that long after the last one while the last primary is\n"
+       "           still registered)",
+       hooks::Failover},
+      {"switchover", nullptr, "hand the primary role to another node (run on the primary)",
+       "usage: manage switchover [--to NODE]\n\n"
+       "Run on the primary. Makes it read-only (killing client connections),\n"
+       "waits until the target has applied every transaction, hands PRIMARY_KEY\n"
+       "over, and repoints this node to the new primary. Writes are blocked only\n"
+       "between those steps. Recorded in FAILOVER_HISTORY_KEY.\n\n"
+       "  --to NODE  the new primary (node name or hostname); default: the passing\n"
+       "             replica with the highest FAILOVER_PRIORITY, not NO_FAILOVER",
+       hooks::Switchover},
+      {"pre_stop", nullptr, "hand over the primary role before mysqld stops",
+       "Runs when the mysqld job is stopping (ContainerPilot preStop job). On the\n"
+       "primary, does a switchover to the best replica so that a clean stop costs\n"
+       "the cluster no TTL; with nobody to hand over to, fences this node and ends\n"
+       "its session. Elsewhere it does nothing.",
+       hooks::PreStop},
       {"snapshot", "snapshot_task", "take a snapshot if one is due (primary only)",
        "usage: manage snapshot [--force]\n\n"
        "On the primary, takes a mariabackup snapshot into the configured store when\n"

@@ -1,5 +1,7 @@
 #include "wiring.h"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -123,10 +125,12 @@ Wiring::Wiring() : impl_(std::make_unique<Impl>()) {}
 Wiring::~Wiring() = default;
 hooks::Deps& Wiring::deps() { return impl_->deps; }
 
-Result<std::unique_ptr<Wiring>> Wiring::Create(const Config& config, const Logger& log) {
+Result<std::unique_ptr<Wiring>> Wiring::Create(const Config& config, const Logger& log,
+                                               std::chrono::milliseconds consul_timeout) {
   std::map<std::string, std::string> env(config.env.begin(), config.env.end());
   auto address = consul::ResolveConsulAddress(env);
   if (!address.ok()) return address.status();
+  if (consul_timeout.count() > 0) address->timeout = std::min(address->timeout, consul_timeout);
   std::unique_ptr<Wiring> w(new Wiring());
   Impl& i = *w->impl_;
   i.transport = std::make_unique<http::SocketTransport>(address->tls);

@@ -3,6 +3,7 @@
 // Config. Only cmd/ creates real dependencies; lib/ takes interfaces.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "core/config.h"
@@ -16,8 +17,11 @@ HostFacts ReadHostFacts();
 // Owns every real dependency and hands out a hooks::Deps pointing at them.
 class Wiring {
  public:
-  // InvalidArgument when a Consul or store setting is invalid.
-  static Result<std::unique_ptr<Wiring>> Create(const Config& config, const Logger& log);
+  // InvalidArgument when a Consul or store setting is invalid. A non-zero
+  // `consul_timeout` caps each Consul request (health: README, fencing timing).
+  static Result<std::unique_ptr<Wiring>> Create(
+      const Config& config, const Logger& log,
+      std::chrono::milliseconds consul_timeout = std::chrono::milliseconds(0));
   ~Wiring();
   hooks::Deps& deps();
 

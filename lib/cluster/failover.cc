@@ -113,6 +113,32 @@ Result<CandidateChoice> ChooseCandidate(mysql::Flavor flavor, const std::vector<
   return CandidateChoice{best.node, best.executed, reason};
 }
 
+Result<std::string> GtidUnion(mysql::Flavor flavor, std::string_view a, std::string_view b) {
+  if (flavor == mysql::Flavor::kMySql) {
+    auto x = mysql::MySqlGtidSet::Parse(a);
+    if (!x.ok()) return x.status();
+    auto y = mysql::MySqlGtidSet::Parse(b);
+    if (!y.ok()) return y.status();
+    return x->Union(*y).ToString();
+  }
+  auto x = mysql::MariaDbGtidPosition::Parse(a);
+  if (!x.ok()) return x.status();
+  auto y = mysql::MariaDbGtidPosition::Parse(b);
+  if (!y.ok()) return y.status();
+  std::map<uint32_t, mysql::MariaDbGtid> merged;
+  for (const mysql::MariaDbGtid& g : x->gtids()) merged[g.domain_id] = g;
+  for (const mysql::MariaDbGtid& g : y->gtids()) {
+    auto it = merged.find(g.domain_id);
+    if (it == merged.end() || it->second.seqno < g.seqno) merged[g.domain_id] = g;
+  }
+  std::string out;
+  for (const auto& [domain, g] : merged) {
+    if (!out.empty()) out += ",";
+    out += fmt::format("{}-{}-{}", g.domain_id, g.server_id, g.seqno);
+  }
+  return out;
+}
+
 NodeTraits ParseNodeTags(const std::vector<std::string>& tags) {
   NodeTraits t;
   static constexpr std::string_view kPriority = "failover-priority=";

@@ -78,6 +78,11 @@ struct CandidateChoice {
 // candidate qualifies; InvalidArgument for an unparsable GTID.
 Result<CandidateChoice> ChooseCandidate(mysql::Flavor flavor, const std::vector<Candidate>& all);
 
+// Everything in either: MariaDB, per domain the later GTID (a's when they
+// diverge); MySQL, the union of the sets. A candidate's executed GTIDs plus its
+// relay log (Gtid_IO_Pos) is what it "received".
+Result<std::string> GtidUnion(mysql::Flavor flavor, std::string_view a, std::string_view b);
+
 // FAILOVER_PRIORITY and NO_FAILOVER of another node, from its service tags
 // ("failover-priority=N", "no-failover").
 struct NodeTraits {

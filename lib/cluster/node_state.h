@@ -45,6 +45,13 @@ class NodeState {
   bool Bootstrapped() const { return fs_->Exists(Path("bootstrapped")); }
   Status SetBootstrapped() { return Write("bootstrapped", "yes"); }
 
+  // Set when this node found errant transactions and ERRANT_POLICY=reclone:
+  // the next pre_start moves the datadir aside and provisions anew. The value
+  // says why (the errant GTIDs).
+  std::string RecloneRequest() const { return Read("reclone"); }
+  Status RequestReclone(const std::string& why) { return Write("reclone", why); }
+  Status ClearRecloneRequest() { return fs_->RemoveFile(Path("reclone")); }
+
   // Forgets everything learnt about the data (role, origin, bootstrap, restored
   // position) for a datadir that is being created anew. Keeps the server_id and
   // leaves the session to the caller, who must destroy it in Consul first.

@@ -13,15 +13,31 @@ consul::SessionSpec PrimaryLock::Spec() const {
 }
 
 Result<LockView> PrimaryLock::Read() {
-  auto kv = consul_->Get(config_->keys.primary_key);
-  if (!kv.ok()) {
-    if (kv.status().code() == Code::kNotFound) return LockView{};
-    return kv.status().Annotate("reading " + config_->keys.primary_key);
+  // One request for PRIMARY_KEY and, by default, the failover lock under it.
+  const std::string& key = config_->keys.primary_key;
+  const std::string& failover_key = config_->failover.lock_key;
+  auto pairs = consul_->List(key);
+  if (!pairs.ok()) return pairs.status().Annotate("reading " + key);
+  bool failover_seen = failover_key.rfind(key, 0) == 0;
+  if (!failover_seen) {
+    auto kv = consul_->Get(failover_key);
+    if (kv.ok()) {
+      pairs->push_back(*kv);
+    } else if (kv.status().code() != Code::kNotFound) {
+      return kv.status().Annotate("reading " + failover_key);
+    }
   }
   LockView view;
-  view.held = !kv->session.empty();
-  view.holder_session = kv->session;
-  view.value = kv->value;
+  for (const consul::KvPair& kv : *pairs) {
+    if (kv.key == key) {
+      view.held = !kv.session.empty();
+      view.holder_session = kv.session;
+      view.value = kv.value;
+    } else if (kv.key == failover_key) {
+      view.failover_held = !kv.session.empty();
+      view.failover_value = kv.value;
+    }
+  }
   return view;
 }
 

@@ -55,6 +55,14 @@ RoleDecision DecideRole(const RoleInputs& in) {
   }
   // The lock is free.
   if (in.last_role == Role::kPrimary) {
+    if (!in.lock.value.empty() && in.lock.value != in.my_node) {
+      // Another node held the lock after us: a failover happened while this
+      // node was away. Its data may hold transactions the cluster never got;
+      // it must rejoin through the failover path, never simply take over.
+      return {RoleAction::kOrphaned, "",
+              "this node was primary, but " + in.lock.value +
+                  " held the lock since; rejoining as a replica"};
+    }
     return {RoleAction::kAcquire, "", "this node was primary and the lock is free"};
   }
   if (in.replication_configured || in.last_role == Role::kReplica) {

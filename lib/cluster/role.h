@@ -30,7 +30,10 @@ Origin ParseOrigin(const std::string& text);
 struct LockView {
   bool held = false;  // a session holds PRIMARY_KEY
   std::string holder_session;
-  std::string value;  // the holder's node name
+  std::string value;  // the holder's node name (the last holder's when free)
+  // The failover lock (FAILOVER_LOCK_KEY), read in the same request.
+  bool failover_held = false;
+  std::string failover_value;  // the coordinator's Designation, JSON
 };
 
 struct RoleInputs {

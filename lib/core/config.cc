@@ -92,8 +92,10 @@ void ReadIdentity(EnvReader& r, const HostFacts& host, Config& c) {
   c.state_dir = r.String("MANAGE_STATE_DIR", c.state_dir);
 }
 
-void ReadFailover(EnvReader& r, const std::string& svc, FailoverSettings& f) {
-  f.lock_key = r.String("FAILOVER_LOCK_KEY", svc + "-failover-lock");
+void ReadFailover(EnvReader& r, const std::string& svc, const std::string& primary_key,
+                  FailoverSettings& f) {
+  // Under PRIMARY_KEY, so that one recursive read returns both.
+  f.lock_key = r.String("FAILOVER_LOCK_KEY", primary_key + "/failover");
   f.history_key = r.String("FAILOVER_HISTORY_KEY", svc + "-failover-history");
   f.priority = static_cast<int>(r.Int("FAILOVER_PRIORITY", f.priority, -1000, 1000));
   f.no_failover = r.Flag("NO_FAILOVER", false);
@@ -139,7 +141,7 @@ Result<Config> LoadConfig(const Env& env, const HostFacts& host) {
   c.lock_delay = std::chrono::seconds(r.Int("SESSION_LOCK_DELAY", c.lock_delay.count(), 0, 60));
   c.max_replica_lag =
       std::chrono::seconds(r.Int("MAX_REPLICA_LAG", c.max_replica_lag.count(), 0, 86400));
-  ReadFailover(r, svc, c.failover);
+  ReadFailover(r, svc, c.keys.primary_key, c.failover);
   auto level = ParseLogLevel(r.String("LOG_LEVEL", "INFO"));
   if (level.ok()) {
     c.log_level = *level;

@@ -64,7 +64,7 @@ enum class ErrantPolicy {
 // Failover, switchover and semi-synchronous replication. FAILOVER_PRIORITY and
 // NO_FAILOVER describe this node; the others learn them from its service tags.
 struct FailoverSettings {
-  std::string lock_key;     // ${SERVICE_NAME}-failover-lock: held by the coordinator
+  std::string lock_key;     // ${PRIMARY_KEY}/failover: held by the coordinator
   std::string history_key;  // ${SERVICE_NAME}-failover-history: JSON list of events
   int priority = 0;         // higher wins among equally advanced candidates
   bool no_failover = false;

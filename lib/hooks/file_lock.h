@@ -13,10 +13,18 @@ namespace manage::hooks {
 
 class FileLock {
  public:
-  // Blocks until the lock is held; ok() is false when the file cannot be opened.
-  explicit FileLock(const std::string& path)
+  enum Mode { kWait, kTry };
+
+  // kWait blocks until the lock is held; kTry gives up at once when another
+  // process holds it. ok() is false when the file cannot be opened or (kTry)
+  // the lock is taken.
+  explicit FileLock(const std::string& path, Mode mode = kWait)
       : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
-    if (fd_ >= 0) ::flock(fd_, LOCK_EX);
+    if (fd_ < 0) return;
+    if (::flock(fd_, mode == kTry ? LOCK_EX | LOCK_NB : LOCK_EX) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
   }
   ~FileLock() {
     if (fd_ >= 0) ::close(fd_);

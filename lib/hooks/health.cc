@@ -11,6 +11,7 @@
 #include "cluster/node_state.h"
 #include "cluster/primary_lock.h"
 #include "cluster/role.h"
+#include "hooks/failover.h"
 #include "hooks/hooks.h"
 #include "hooks/local_db.h"
 #include "hooks/primary.h"
@@ -34,6 +35,57 @@ Status PrimaryOnly(Deps& deps, cluster::NodeState& state) {
 
 }  // namespace
 
+namespace {
+
+// Is this node named by the coordinator? Parsed only while a failover or
+// switchover runs, so a steady pass pays nothing for it.
+bool Designated(const Deps& deps, const cluster::LockView& view) {
+  if (!view.failover_held) return false;
+  auto d = cluster::ParseDesignation(view.failover_value);
+  return d.ok() && d->candidate == deps.config->NodeName();
+}
+
+Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::PrimaryLock& lock,
+                const cluster::LockView& view, const mysql::ReplicaStatus& replica) {
+  cluster::RoleInputs in;
+  in.lock = view;
+  in.my_session = state.Session();
+  in.my_node = deps.config->NodeName();
+  in.last_role = state.LastRole();
+  in.origin = state.DataOrigin();
+  in.replication_configured = replica.configured;
+  cluster::RoleDecision d = cluster::DecideRole(in);
+  deps.log.Debug("role decision", {{"reason", d.reason}});
+  if (Designated(deps, view) && d.action != cluster::RoleAction::kKeepPrimary) {
+    SpawnFailoverIfIdle(deps, state, "this node is designated as the new primary");
+  }
+
+  switch (d.action) {
+    case cluster::RoleAction::kKeepPrimary: {
+      Status renewed = lock.Renew();
+      if (!renewed.ok()) return renewed.Annotate("renewing the primary session");
+      return PrimaryPass(deps, db, state);
+    }
+    case cluster::RoleAction::kAcquire:
+      return TryBecomePrimary(deps, db, state, lock);
+    case cluster::RoleAction::kFollow:
+      return ReplicaPass(deps, db, state, d.primary, replica);
+    case cluster::RoleAction::kOrphaned:
+      MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, db, true, d.reason));
+      if (!view.failover_held) {
+        // on_change normally starts the failover; this catches a missed event.
+        SpawnFailoverIfIdle(deps, state, "no primary holds the lock and nobody coordinates");
+      }
+      return CheckReplicaHealth(deps, replica).Annotate("no primary");
+    case cluster::RoleAction::kWait:
+      MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, db, true, d.reason));
+      return Status::FailedPrecondition(d.reason);
+  }
+  return Status::Internal("unhandled role action");
+}
+
+}  // namespace
+
 Status Health(Deps& deps, const Args& args) {
   MANAGE_RETURN_IF_ERROR(CheckArgs(args, {"--primary"}));
   cluster::NodeState state(deps.fs, deps.config->state_dir);
@@ -42,50 +94,19 @@ Status Health(Deps& deps, const Args& args) {
   auto db = ConnectLocal(deps);
   if (!db.ok()) return db.status();
   auto replica = mysql::ReadReplicaStatus(*db->conn, db->dialect);
-  if (!replica.ok()) return replica.status();
-
   cluster::PrimaryLock lock(deps.config, deps.consul, &state);
-  auto view = lock.Read();
-  if (!view.ok()) {
-    // Without Consul this node cannot prove it is primary: a writable node
-    // stops taking writes rather than risk a second primary.
-    if (state.LastRole() == cluster::Role::kPrimary) {
-      (void)EnsureReadOnly(deps, *db, true, "fenced: Consul unreachable");
-    }
-    return view.status();
+  Result<cluster::LockView> view = replica.ok() ? lock.Read() : Result<cluster::LockView>(replica.status());
+  Status s = view.ok() ? RolePass(deps, *db, state, lock, *view, *replica) : view.status();
+  if (!s.ok() && state.LastRole() == cluster::Role::kPrimary) {
+    // A primary that cannot show, in this pass, that it holds the lock and is
+    // healthy stops taking writes now: whatever failed (Consul unreachable,
+    // session gone, a query), its lock may be gone before the next pass. The
+    // next passing pass makes it writable again if it still holds the lock.
+    // This is what bounds the time a node can stay writable after losing
+    // the lock (README: fencing timing).
+    (void)EnsureReadOnly(deps, *db, true, "fenced: " + s.message());
   }
-  cluster::RoleInputs in;
-  in.lock = *view;
-  in.my_session = state.Session();
-  in.my_node = deps.config->NodeName();
-  in.last_role = state.LastRole();
-  in.origin = state.DataOrigin();
-  in.replication_configured = replica->configured;
-  cluster::RoleDecision d = cluster::DecideRole(in);
-  deps.log.Debug("role decision", {{"reason", d.reason}});
-
-  switch (d.action) {
-    case cluster::RoleAction::kKeepPrimary: {
-      Status renewed = lock.Renew();
-      if (!renewed.ok()) {
-        (void)EnsureReadOnly(deps, *db, true,
-                             "fenced: cannot renew the primary session: " + renewed.message());
-        return renewed.Annotate("renewing the primary session");
-      }
-      return PrimaryPass(deps, *db, state);
-    }
-    case cluster::RoleAction::kAcquire:
-      return TryBecomePrimary(deps, *db, state, lock);
-    case cluster::RoleAction::kFollow:
-      return ReplicaPass(deps, *db, state, d.primary, *replica);
-    case cluster::RoleAction::kOrphaned:
-      MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, *db, true, d.reason));
-      return CheckReplicaHealth(deps, *replica).Annotate("no primary");
-    case cluster::RoleAction::kWait:
-      MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, *db, true, d.reason));
-      return Status::FailedPrecondition(d.reason);
-  }
-  return Status::Internal("unhandled role action");
+  return s;
 }
 
 }  // namespace manage::hooks

@@ -15,6 +15,9 @@ using Args = std::vector<std::string>;
 Status PreStart(Deps& deps, const Args& args);
 Status Health(Deps& deps, const Args& args);
 Status OnChange(Deps& deps, const Args& args);
+Status Failover(Deps& deps, const Args& args);
+Status Switchover(Deps& deps, const Args& args);
+Status PreStop(Deps& deps, const Args& args);
 Status Snapshot(Deps& deps, const Args& args);
 Status ShowStatus(Deps& deps, const Args& args);
 

@@ -16,14 +16,59 @@ Result<LocalDb> ConnectLocal(const Deps& deps) {
   return LocalDb{std::move(*conn), *dialect};
 }
 
+namespace {
+
+// Every client connection except this one, replication threads (so replicas
+// keep receiving and acknowledging) and the server's own threads.
+constexpr char kClientConnectionsSql[] =
+    "SELECT ID FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() "
+    "AND USER NOT IN ('system user', 'event_scheduler') "
+    "AND COMMAND NOT IN ('Binlog Dump', 'Daemon', 'Slave_IO', 'Slave_SQL', 'Slave_worker')";
+
+// KILL CONNECTION, not KILL QUERY: a commit waiting for a semi-sync
+// acknowledgement that is killed with KILL QUERY returns OK to its client; with
+// KILL CONNECTION the client loses the connection and was never told OK.
+int KillClientConnections(LocalDb& db) {
+  auto ids = db.conn->Query(kClientConnectionsSql);
+  if (!ids.ok()) return 0;
+  int killed = 0;
+  for (size_t i = 0; i < ids->rows.size(); ++i) {
+    auto id = ids->Get(i, "ID");
+    if (id && db.conn->Execute("KILL CONNECTION " + *id).ok()) ++killed;
+  }
+  return killed;
+}
+
+// Fences a writable server. SET GLOBAL read_only waits for commits in
+// progress, and a commit waiting for a semi-sync acknowledgement that will
+// never come would hold it forever: so clients go first, then read_only with
+// a short lock wait, retried; clients that connected meanwhile go last.
+Status Fence(LocalDb& db, int* killed) {
+  MANAGE_RETURN_IF_ERROR(db.conn->Execute("SET SESSION lock_wait_timeout=1"));
+  Status set;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    *killed += KillClientConnections(db);
+    set = mysql::SetReadOnly(*db.conn, db.dialect, true);
+    if (set.ok()) {
+      *killed += KillClientConnections(db);
+      return set;
+    }
+  }
+  return set.Annotate("setting read_only");
+}
+
+}  // namespace
+
 Status EnsureReadOnly(const Deps& deps, LocalDb& db, bool on, const std::string& why) {
   auto current = mysql::ReadReadOnly(*db.conn);
   if (!current.ok()) return current.status();
   if (*current == on) return Status::Ok();
-  MANAGE_RETURN_IF_ERROR(mysql::SetReadOnly(*db.conn, db.dialect, on));
   if (on) {
-    deps.log.Warn("read_only ON", {{"reason", why}});
+    int killed = 0;
+    MANAGE_RETURN_IF_ERROR(Fence(db, &killed));
+    deps.log.Warn("read_only ON", {{"reason", why}, {"connections_killed", std::to_string(killed)}});
   } else {
+    MANAGE_RETURN_IF_ERROR(mysql::SetReadOnly(*db.conn, db.dialect, false));
     deps.log.Info("read_only OFF", {{"reason", why}});
   }
   return Status::Ok();

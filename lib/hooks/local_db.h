@@ -21,7 +21,9 @@ Result<LocalDb> ConnectLocal(const Deps& deps);
 
 // Makes read_only equal to `on`, writing only when it differs (health runs
 // every few seconds: a steady pass reads, never writes). `why` is logged when
-// it changes.
+// it changes. Turning it on fences the server: client connections (not
+// replication) are killed, so no session keeps writing or waiting for a
+// semi-sync acknowledgement, and the application reconnects to the primary.
 Status EnsureReadOnly(const Deps& deps, LocalDb& db, bool on, const std::string& why);
 
 // Options for connecting to another node over TCP as the replication user.

@@ -9,6 +9,8 @@
 //   neither                   -> mariadb-install-db; health may then bootstrap
 //                                this node as the first primary
 #include <fmt/format.h>
+
+#include <ctime>
 #include <unistd.h>
 
 #include "backup/backup_record.h"
@@ -157,11 +159,49 @@ Status Initialize(Deps& deps, cluster::NodeState& state) {
   return state.SetOrigin(cluster::Origin::kInit);
 }
 
-Status PrepareEmptyDatadir(Deps& deps, cluster::NodeState& state) {
+// ERRANT_POLICY=reclone: the last run found transactions the cluster does not
+// have. The datadir is renamed (never deleted) to "<datadir>.errant-<UTC
+// time>", so an operator can still recover those writes, and the node is
+// provisioned anew from a snapshot. True when it was moved.
+Result<bool> MoveDatadirAside(Deps& deps, cluster::NodeState& state) {
+  std::string why = state.RecloneRequest();
+  if (why.empty()) return false;
+  const std::string& datadir = deps.config->mysql.datadir;
+  if (deps.fs->Exists(datadir)) {
+    std::time_t now = std::chrono::system_clock::to_time_t(deps.clock->Now());
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    std::string aside = datadir + ".errant-" + stamp;
+    Status moved = deps.fs->Rename(datadir, aside);
+    if (!moved.ok()) {
+      return moved.Annotate("moving the datadir aside for re-provisioning (it must not be a "
+                            "mount point itself: mount its parent)");
+    }
+    deps.log.Warn("moved the datadir aside; provisioning this node anew from a snapshot",
+                  {{"moved_to", aside}, {"errant_gtids", why}});
+  }
+  MANAGE_RETURN_IF_ERROR(state.ClearRecloneRequest());
+  return true;
+}
+
+Status PrepareEmptyDatadir(Deps& deps, cluster::NodeState& state, bool recloned) {
   MANAGE_RETURN_IF_ERROR(ForgetPreviousLife(deps, state));
   auto last = LastBackup(deps);
   if (!last.ok()) return last.status();
   if (last->has_value()) return Restore(deps, state, **last);
+  if (recloned) {
+    // Never initialise an empty database in place of one set aside: this
+    // node could then bootstrap a second, empty cluster.
+    cluster::PrimaryLock lock(deps.config, deps.consul, &state);
+    auto view = lock.Read();
+    if (!view.ok()) return view.status();
+    if (!view->held) {
+      return Status::FailedPrecondition(
+          "re-provisioning needs a snapshot or a primary to wait for; neither exists yet");
+    }
+  }
   cluster::PrimaryLock lock(deps.config, deps.consul, &state);
   auto view = lock.Read();
   if (!view.ok()) return view.status();
@@ -192,14 +232,16 @@ Status PreStart(Deps& deps, const Args& args) {
     }
   }
 
-  if (deps.fs->IsDirectory(c.mysql.datadir + "/mysql")) {
+  auto recloned = MoveDatadirAside(deps, state);
+  if (!recloned.ok()) return recloned.status();
+  if (!*recloned && deps.fs->IsDirectory(c.mysql.datadir + "/mysql")) {
     deps.log.Info("existing datadir: left as it is", {{"datadir", c.mysql.datadir}});
     if (RunningAsRoot()) {
       MANAGE_RETURN_IF_ERROR(deps.fs->ChownRecursive(c.mysql.datadir, c.mysql.os_user));
     }
     return Status::Ok();
   }
-  return PrepareEmptyDatadir(deps, state);
+  return PrepareEmptyDatadir(deps, state, *recloned);
 }
 
 }  // namespace manage::hooks

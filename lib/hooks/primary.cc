@@ -120,6 +120,41 @@ std::vector<std::string> BootstrapSql(const Config& config) {
   return out;
 }
 
+Status EnableSemiSync(Deps& deps, LocalDb& db) {
+  if (!deps.config->failover.semi_sync) return Status::Ok();
+  const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deps.config->failover.semi_sync_timeout);
+  for (const std::string& sql :
+       {std::string("SET GLOBAL rpl_semi_sync_master_wait_point=AFTER_SYNC"),
+        fmt::format("SET GLOBAL rpl_semi_sync_master_timeout={}", timeout_ms.count()),
+        std::string("SET GLOBAL rpl_semi_sync_master_enabled=ON")}) {
+    MANAGE_RETURN_IF_ERROR(db.conn->Execute(sql));
+  }
+  deps.log.Info("semi-synchronous replication on",
+                {{"timeout_s", std::to_string(deps.config->failover.semi_sync_timeout.count())}});
+  return Status::Ok();
+}
+
+namespace {
+
+// SEMI_SYNC=on: the primary waits for a replica's acknowledgement once one
+// replica is connected (a lone first primary has nobody to wait for, and a
+// promoted one enables it at promotion). Once on it stays on: with no replica
+// acknowledging, commits wait (SEMI_SYNC_TIMEOUT) rather than be acknowledged
+// by this node alone.
+Status EnsureSemiSync(Deps& deps, LocalDb& db) {
+  if (!deps.config->failover.semi_sync) return Status::Ok();
+  auto r = db.conn->Query(
+      "SELECT @@GLOBAL.rpl_semi_sync_master_enabled AS enabled, (SELECT COUNT(*) FROM "
+      "information_schema.PROCESSLIST WHERE COMMAND = 'Binlog Dump') AS replicas");
+  if (!r.ok()) return r.status();
+  if (r->Get(0, "enabled").value_or("0") != "0") return Status::Ok();
+  if (r->Get(0, "replicas").value_or("0") == "0") return Status::Ok();
+  return EnableSemiSync(deps, db);
+}
+
+}  // namespace
+
 Status PrimaryPass(Deps& deps, LocalDb& db, cluster::NodeState& state) {
   if (state.LastRole() != cluster::Role::kPrimary) {
     MANAGE_RETURN_IF_ERROR(state.SetRole(cluster::Role::kPrimary));
@@ -127,6 +162,7 @@ Status PrimaryPass(Deps& deps, LocalDb& db, cluster::NodeState& state) {
   if (!state.Bootstrapped() && state.DataOrigin() != cluster::Origin::kSnapshot) {
     MANAGE_RETURN_IF_ERROR(Bootstrap(deps, db, state));
   }
+  MANAGE_RETURN_IF_ERROR(EnsureSemiSync(deps, db));
   return EnsureReadOnly(deps, db, false, "this node holds the primary lock");
 }
 

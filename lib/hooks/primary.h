@@ -22,6 +22,10 @@ Status TryBecomePrimary(Deps& deps, LocalDb& db, cluster::NodeState& state,
 // it from a health pass.
 Status EnsureTimeZones(Deps& deps, LocalDb& db, cluster::NodeState& state);
 
+// Turns MariaDB's semi-synchronous replication on for this (primary) node:
+// wait point AFTER_SYNC, timeout SEMI_SYNC_TIMEOUT. No-op unless SEMI_SYNC=on.
+Status EnableSemiSync(Deps& deps, LocalDb& db);
+
 // The statements that create the application and replication users and the
 // database; idempotent. Secrets are inside: never log the result.
 std::vector<std::string> BootstrapSql(const Config& config);

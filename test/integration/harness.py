@@ -15,7 +15,9 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -30,6 +32,46 @@ def manage_bin():
     if not os.access(path, os.X_OK):
         raise RuntimeError(f"manage binary not found at {path}: build first or set MANAGE_BIN")
     return path
+
+
+def import_pymysql():
+    """PyMySQL, also when python3 is not Debian's (scripts/setup installs python3-pymysql)."""
+    try:
+        import pymysql
+    except ImportError:
+        sys.path.append("/usr/lib/python3/dist-packages")
+        try:
+            import pymysql
+        except ImportError:
+            raise RuntimeError("PyMySQL is missing: run scripts/setup "
+                               "(it installs python3-pymysql)") from None
+    return pymysql
+
+
+def session_pids(sid):
+    """PIDs of the live processes in session `sid` (a node's ContainerPilot and all below)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # Fields after the command name: state, ppid, pgrp, session, ...
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[3]) == sid and fields[0] != "Z":
+            pids.append(int(entry))
+    return pids
+
+
+def signal_pids(pids, sig):
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
 
 
 def wait_for(what, predicate, timeout=60.0, interval=0.25):
@@ -128,6 +170,13 @@ class Node:
         self.log_path = os.path.join(self.dir, "containerpilot.log")
         self.proc = None
         self.log_file = None
+        # For supervise(): stop() and crash() mark a stop as intended, and the
+        # supervisor restarts only a ContainerPilot that exited on its own.
+        self.lock = threading.RLock()
+        self.stop_requested = False
+        self.restarts = []  # monotonic times of the supervisor's restarts
+        self.supervisor_gave_up = None  # why, once it stopped restarting
+        self._supervisor = None
 
     @property
     def name(self):
@@ -165,6 +214,7 @@ class Node:
         return env
 
     def start(self):
+        self.stop_requested = False
         os.makedirs(self.dir, exist_ok=True)
         self.log_file = open(self.log_path, "ab")
         cp = os.path.join(DOUBLES, "run-containerpilot")
@@ -178,6 +228,8 @@ class Node:
 
     def stop(self, sig=signal.SIGTERM, timeout=90):
         """Stops ContainerPilot with `sig` (SIGKILL: the whole node at once, like a crash)."""
+        with self.lock:
+            self.stop_requested = True
         if not self.proc:
             return
         try:
@@ -207,6 +259,119 @@ class Node:
         except ProcessLookupError:
             return
         wait_for("mysqld to exit", lambda: not os.path.exists(f"/proc/{pid}"), timeout=30)
+
+    def mysqld_pid(self):
+        try:
+            with open(os.path.join(self.dir, "run", "mysqld.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def processes(self):
+        """Every live process of the node: its ContainerPilot's session, and mysqld.
+
+        ContainerPilot runs each job in a process group of its own, but all of
+        them stay in the session that start() opened, as in one container.
+        """
+        if not self.proc:
+            return []
+        pids = session_pids(self.proc.pid)
+        mysqld = self.mysqld_pid()
+        if mysqld and mysqld not in pids and self._is_own_mysqld(mysqld):
+            pids.append(mysqld)
+        return pids
+
+    def _is_own_mysqld(self, pid):
+        """Whether `pid` is this node's mysqld (the pid file may be stale)."""
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                return self.dir.encode() in f.read()
+        except OSError:
+            return False
+
+    def freeze(self):
+        """SIGSTOPs every process of the node, like `docker pause`."""
+        stopped = set()
+        for _ in range(5):  # a process may fork while the others stop
+            new = [pid for pid in self.processes() if pid not in stopped]
+            if not new:
+                break
+            signal_pids(new, signal.SIGSTOP)
+            stopped.update(new)
+
+    def thaw(self):
+        """SIGCONTs every process of the node (undoes freeze())."""
+        signal_pids(self.processes(), signal.SIGCONT)
+
+    def crash(self):
+        """SIGKILLs every process of the node at once, like a container that dies."""
+        with self.lock:
+            self.stop_requested = True
+            self._reap()
+
+    def _reap(self):
+        """Kills what is left of the node and forgets its ContainerPilot."""
+        if not self.proc:
+            return
+        for _ in range(5):
+            pids = self.processes()
+            if not pids:
+                break
+            signal_pids(pids, signal.SIGKILL)
+            time.sleep(0.05)
+        self.proc.wait(timeout=30)
+        self._kill_leftover_mysqld()
+        self.proc = None
+        if self.log_file:
+            self.log_file.close()
+            self.log_file = None
+
+    def supervise(self, max_restarts=5, window=300.0, interval=0.5):
+        """Restarts ContainerPilot whenever it exits on its own, like Docker's
+        `restart: always`; never after stop() or crash(). Gives up, and says
+        why in supervisor_gave_up, after max_restarts within `window` seconds."""
+        if self._supervisor:
+            return self
+        self._supervisor = threading.Event()
+        thread = threading.Thread(target=self._supervise, name=f"supervise-{self.name}",
+                                  args=(self._supervisor, max_restarts, window, interval),
+                                  daemon=True)
+        thread.start()
+        return self
+
+    def unsupervise(self):
+        if self._supervisor:
+            self._supervisor.set()
+            self._supervisor = None
+
+    def _supervise(self, done, max_restarts, window, interval):
+        while not done.wait(interval):
+            with self.lock:
+                if self.stop_requested or not self.proc or self.proc.poll() is None:
+                    continue
+                now = time.monotonic()
+                recent = [t for t in self.restarts if now - t < window]
+                if len(recent) >= max_restarts:
+                    self.supervisor_gave_up = (f"{self.name} exited {len(recent) + 1} times "
+                                               f"in {window:.0f}s; not restarted again")
+                    print(self.supervisor_gave_up, file=sys.stderr, flush=True)
+                    return
+                code = self.proc.returncode
+                self._reap()
+                self.restarts.append(now)
+                print(f"{self.name}: ContainerPilot exited ({code}); restarting it",
+                      file=sys.stderr, flush=True)
+                self.start()
+
+    def connect(self, database="appdb", timeout=10.0, read_timeout=None):
+        """A PyMySQL connection to the node as the application user, over TCP."""
+        pymysql = import_pymysql()
+        env = self.env()
+        return pymysql.connect(host=self.ip, port=int(env.get("MYSQL_PORT", "3306")),
+                               user=env["MYSQL_USER"], password=env["MYSQL_PASSWORD"],
+                               database=database, autocommit=True, connect_timeout=timeout,
+                               read_timeout=read_timeout or timeout,
+                               write_timeout=read_timeout or timeout)
 
     def sql(self, query, database=None):
         """Runs SQL as root over the node's socket; returns rows as lists of strings."""

@@ -139,6 +139,16 @@ TEST_CASE("ChooseCandidate: the most advanced wins, never one that lacks another
   }
 }
 
+TEST_CASE("GtidUnion") {
+  CHECK(*GtidUnion(Flavor::kMariaDb, "0-1-5", "0-1-9") == "0-1-9");
+  CHECK(*GtidUnion(Flavor::kMariaDb, "0-1-9", "") == "0-1-9");
+  CHECK(*GtidUnion(Flavor::kMariaDb, "0-1-9,1-2-3", "1-2-7,2-1-1") == "0-1-9,1-2-7,2-1-1");
+  CHECK(*GtidUnion(Flavor::kMariaDb, "", "") == "");
+  std::string u = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+  CHECK(*GtidUnion(Flavor::kMySql, u + ":1-5", u + ":7") == u + ":1-5:7");
+  CHECK_FALSE(GtidUnion(Flavor::kMariaDb, "x", "").ok());
+}
+
 TEST_CASE("ParseNodeTags") {
   CHECK(ParseNodeTags({}).priority == 0);
   CHECK_FALSE(ParseNodeTags({}).no_failover);

@@ -6,7 +6,17 @@ namespace manage::cluster {
 namespace {
 
 LockView Held(const std::string& session, const std::string& node) {
-  return LockView{true, session, node};
+  LockView v;
+  v.held = true;
+  v.holder_session = session;
+  v.value = node;
+  return v;
+}
+
+LockView FreeAfter(const std::string& last_holder) {
+  LockView v;
+  v.value = last_holder;
+  return v;
 }
 
 TEST_CASE("DecideRole table") {
@@ -32,6 +42,18 @@ TEST_CASE("DecideRole table") {
        "mysql-n2"},
       {"our name under a session we lost", {Held("old", me), "", me}, RoleAction::kWait, ""},
       {"our name under a different session", {Held("old", me), "new", me}, RoleAction::kWait, ""},
+      {"free lock, we held it last",
+       {FreeAfter(me), "", me, Role::kPrimary, Origin::kInit},
+       RoleAction::kAcquire,
+       ""},
+      {"free lock released cleanly (no last holder), we were primary",
+       {FreeAfter(""), "", me, Role::kPrimary, Origin::kInit},
+       RoleAction::kAcquire,
+       ""},
+      {"free lock, another node was primary after us: demoted while away",
+       {FreeAfter("mysql-n2"), "", me, Role::kPrimary, Origin::kInit},
+       RoleAction::kOrphaned,
+       ""},
       {"free lock, fresh node",
        {LockView{}, "", me, Role::kUnknown, Origin::kInit},
        RoleAction::kAcquire,

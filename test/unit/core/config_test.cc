@@ -17,7 +17,10 @@ TEST_CASE("LoadConfig defaults match the original manage.py") {
   CHECK(c->keys.last_binlog_key == "mysql-last-binlog");
   CHECK(c->keys.backup_lock_key == "mysql-backup-running");
   CHECK(c->keys.session_name == "mysql-primary-lock");
-  CHECK(c->session_ttl == std::chrono::seconds(25));
+  // Shorter than the original's 25 s with a 1 s lock-delay: failover in about
+  // ten seconds (README, "Fencing: the timing argument").
+  CHECK(c->session_ttl == std::chrono::seconds(10));
+  CHECK(c->lock_delay == std::chrono::seconds(1));
   CHECK(c->snapshot.backup_ttl == std::chrono::seconds(86400));
   CHECK(c->snapshot.backend == "manta");
   CHECK(c->snapshot.backup_name == "mysql-backup-%Y-%m-%dT%H-%M-%SZ");
@@ -30,6 +33,38 @@ TEST_CASE("LoadConfig defaults match the original manage.py") {
   CHECK(c->max_replica_lag == std::chrono::seconds(30));
   CHECK(c->log_level == LogLevel::kInfo);
   CHECK(c->NodeName() == "mysql-node1");
+}
+
+TEST_CASE("Failover settings: defaults and values") {
+  HostFacts host{"node1", "10.0.0.5", 1024};
+  auto c = LoadConfig(Env{}, host);
+  REQUIRE(c.ok());
+  CHECK(c->failover.lock_key == "mysql-primary/failover");
+  CHECK(c->failover.history_key == "mysql-failover-history");
+  CHECK(c->failover.priority == 0);
+  CHECK_FALSE(c->failover.no_failover);
+  CHECK(c->failover.max_lag == std::chrono::seconds(30));
+  CHECK(c->failover.cooldown == std::chrono::seconds(300));
+  CHECK(c->failover.errant_policy == ErrantPolicy::kRefuse);
+  CHECK_FALSE(c->failover.semi_sync);
+  CHECK(c->failover.semi_sync_timeout == std::chrono::seconds(86400));
+
+  c = LoadConfig(Env{{"SERVICE_NAME", "db"},
+                     {"PRIMARY_KEY", "db-leader"},
+                     {"FAILOVER_PRIORITY", "5"},
+                     {"NO_FAILOVER", "yes"},
+                     {"ERRANT_POLICY", "reclone"},
+                     {"SEMI_SYNC", "on"},
+                     {"SEMI_SYNC_TIMEOUT", "30"}},
+                 host);
+  REQUIRE(c.ok());
+  CHECK(c->failover.lock_key == "db-leader/failover");
+  CHECK(c->failover.history_key == "db-failover-history");
+  CHECK(c->failover.priority == 5);
+  CHECK(c->failover.no_failover);
+  CHECK(c->failover.errant_policy == ErrantPolicy::kReclone);
+  CHECK(c->failover.semi_sync);
+  CHECK(c->failover.semi_sync_timeout == std::chrono::seconds(30));
 }
 
 TEST_CASE("Keys follow SERVICE_NAME unless set") {
@@ -79,6 +114,13 @@ TEST_CASE("Invalid values are rejected naming the variable") {
   const std::vector<Row> rows = {
       {{{"SESSION_TTL", "abc"}}, "SESSION_TTL"},
       {{{"SESSION_TTL", "5"}}, "SESSION_TTL"},
+      {{{"ERRANT_POLICY", "delete"}}, "ERRANT_POLICY"},
+      {{{"FAILOVER_PRIORITY", "high"}}, "FAILOVER_PRIORITY"},
+      {{{"NO_FAILOVER", "maybe"}}, "NO_FAILOVER"},
+      {{{"SEMI_SYNC", "sometimes"}}, "SEMI_SYNC"},
+      {{{"SEMI_SYNC_TIMEOUT", "0"}}, "SEMI_SYNC_TIMEOUT"},
+      {{{"MAX_FAILOVER_LAG", "-1"}}, "MAX_FAILOVER_LAG"},
+      {{{"FAILOVER_COOLDOWN", "x"}}, "FAILOVER_COOLDOWN"},
       {{{"BACKUP_TTL", "-1"}}, "BACKUP_TTL"},
       {{{"MYSQL_PORT", "70000"}}, "MYSQL_PORT"},
       {{{"MYSQL_RANDOM_ROOT_PASSWORD", "sometimes"}}, "MYSQL_RANDOM_ROOT_PASSWORD"},

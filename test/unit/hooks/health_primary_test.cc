@@ -27,13 +27,13 @@ TEST_CASE("health: the holder renews its session and turns read_only OFF only wh
     REQUIRE(f.state().SetBootstrapped().ok());
     f.ScriptReadOnly(row.read_only_before);
     f.consul.ClearCalls();
-    f.clock.Advance(40s);  // past one TTL: only the renewal keeps the session alive
+    f.clock.Advance(15s);  // past one TTL: only the renewal keeps the session alive
 
     REQUIRE(Health(f.deps, {}).ok());
     CHECK(f.Writes() == row.writes);
-    CHECK(f.consul.CallLog() == Strings{"Get mysql-primary", "RenewSession " + session});
+    CHECK(f.consul.CallLog() == Strings{"List mysql-primary", "RenewSession " + session});
     CHECK(f.state().LastRole() == cluster::Role::kPrimary);
-    f.clock.Advance(40s);
+    f.clock.Advance(15s);
     CHECK(f.consul.SessionExists(session));
   }
 }
@@ -80,7 +80,7 @@ TEST_CASE("health: Consul unreachable fences a node that was primary, and only t
     HookFixture f;
     if (row.last_role != cluster::Role::kUnknown) REQUIRE(f.state().SetRole(row.last_role).ok());
     f.ScriptReadOnly(false);
-    f.consul.FailNext(1, Status::Unavailable("connection refused"), "Get");
+    f.consul.FailNext(1, Status::Unavailable("connection refused"), "List");
 
     Status s = Health(f.deps, {});
     CHECK(s.code() == Code::kUnavailable);
@@ -161,6 +161,8 @@ TEST_CASE("health: a node restored from a snapshot that becomes primary never bo
 
 TEST_CASE("health: a primary whose session expired fences itself before retaking the lock") {
   HookFixture f;
+  f.config.session_ttl = 25s;
+  f.config.lock_delay = 15s;
   std::string old_session = f.HoldLockHere();
   REQUIRE(f.state().SetBootstrapped().ok());
   REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());
@@ -225,7 +227,7 @@ TEST_CASE("health: the lock naming this node under a session it does not hold me
     CHECK(s.code() == Code::kFailedPrecondition);
     CHECK(s.message().find("waiting for it to expire") != std::string::npos);
     CHECK(f.Writes() == Strings{"SET GLOBAL read_only=ON"});
-    CHECK(f.consul.CallLog() == Strings{"Get mysql-primary"});
+    CHECK(f.consul.CallLog() == Strings{"List mysql-primary"});
   }
 }
 

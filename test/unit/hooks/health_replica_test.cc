@@ -33,6 +33,14 @@ mysql::ReplicaStatus WithIoError(mysql::ReplicaStatus s, int err, std::string te
   return s;
 }
 
+// The IO thread retrying its source, the SQL thread applying what it has.
+mysql::ReplicaStatus Reconnecting(int err, std::string text) {
+  mysql::ReplicaStatus s = WithIoError(ReplicaOf(kOtherAddress), err, std::move(text));
+  s.io_running = ThreadState::kConnecting;
+  s.seconds_behind = std::nullopt;
+  return s;
+}
+
 mysql::ReplicaStatus WithSqlError(mysql::ReplicaStatus s, int err, std::string text) {
   s.last_sql_errno = err;
   s.last_sql_error = std::move(text);
@@ -105,12 +113,18 @@ TEST_CASE("health: a replica points replication at the lock holder, never while 
        {},
        Code::kFailedPrecondition,
        "IO thread No, SQL thread Yes"},
-      {"right source, IO thread still connecting",
-       ReplicaOf(kOtherAddress, ThreadState::kConnecting),
-       ReplicaOf(kOtherAddress, ThreadState::kConnecting),
+      {"right source, IO thread reconnecting to a source it cannot reach: still a candidate",
+       Reconnecting(2003, "Can't connect to server on '10.0.0.12' (111)"),
+       Reconnecting(2003, "Can't connect to server on '10.0.0.12' (111)"),
+       {},
+       Code::kOk,
+       ""},
+      {"right source, IO thread retrying after the source refused our position",
+       Reconnecting(1236, "Got fatal error 1236 from master"),
+       Reconnecting(1236, "Got fatal error 1236 from master"),
        {},
        Code::kFailedPrecondition,
-       "IO thread Connecting"},
+       "IO error 1236"},
   };
   for (const Row& row : rows) {
     CAPTURE(row.what);

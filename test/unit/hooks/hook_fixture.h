@@ -77,6 +77,7 @@ class HookFixture {
     config = *loaded;
     fs.AddDir(config.state_dir);
     dialect = *mysql::DetectDialect(db().server_version());
+    ScriptGtid("0-1-5", "0-1-5");
     deps.config = &config;
     deps.log =
         Logger([this](const std::string& line) { logs.push_back(line); }, LogLevel::kDebug, false);
@@ -104,14 +105,28 @@ class HookFixture {
     db().Reply("SELECT @@GLOBAL.read_only", mysql::OneValue("@@GLOBAL.read_only", on ? "1" : "0"),
                times);
   }
+  // The GTID state every server reports (this node and, through the same fake,
+  // the node it checks for errant transactions against).
+  void ScriptGtid(const std::string& current, const std::string& binlog_state,
+                  int times = mysql::FakeMySql::kForever) {
+    db().Reply(mysql::ReadGtidStateSql(dialect),
+               mysql::MakeResult({"executed", "binlog_pos", "slave_pos"},
+                                 {{current, current, current}}),
+               times);
+    db().Reply("SELECT @@GLOBAL.gtid_binlog_state AS s", mysql::OneValue("s", binlog_state),
+               times);
+  }
   void ScriptReplica(const mysql::ReplicaStatus& s, int times = mysql::FakeMySql::kForever) {
     db().Reply("SHOW SLAVE STATUS", mysql::ReplicaStatusResult(dialect, s), times);
   }
-  // Every statement that is not a SELECT or SHOW, in order.
+  // Every statement that changes the server, in order: not a SELECT, SHOW or
+  // SET SESSION.
   std::vector<std::string> Writes() {
     std::vector<std::string> out;
     for (const std::string& s : db().statements()) {
-      if (!s.starts_with("SELECT") && !s.starts_with("SHOW")) out.push_back(s);
+      if (!s.starts_with("SELECT") && !s.starts_with("SHOW") && !s.starts_with("SET SESSION")) {
+        out.push_back(s);
+      }
     }
     return out;
   }

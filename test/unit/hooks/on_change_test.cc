@@ -11,6 +11,12 @@ using Strings = std::vector<std::string>;
 
 using Lock = HookFixture::Lock;
 
+// Before repointing, the errant-transaction check reads the new source's GTID
+// state and this node's, then the source's binlog state.
+constexpr char kGtidState[] =
+    "SELECT @@GLOBAL.gtid_current_pos, @@GLOBAL.gtid_binlog_pos, @@GLOBAL.gtid_slave_pos";
+constexpr char kBinlogState[] = "SELECT @@GLOBAL.gtid_binlog_state AS s";
+
 TEST_CASE("on_change converges replication only on replicas of another holder") {
   struct Row {
     const char* what;
@@ -21,7 +27,6 @@ TEST_CASE("on_change converges replication only on replicas of another holder") 
   };
   const Row rows[] = {
       {"this node holds the lock", Lock::kHeldHere, cluster::Role::kPrimary, {}, {}},
-      {"the lock is free", Lock::kFree, cluster::Role::kReplica, ReplicaOf("10.0.0.99"), {}},
       {"the lock names this node under an old session",
        Lock::kOurNameOldSession,
        cluster::Role::kPrimary,
@@ -31,14 +36,14 @@ TEST_CASE("on_change converges replication only on replicas of another holder") 
        ReplicaOf(kOtherAddress), Strings{"SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS"}},
       {"replica pointing elsewhere", Lock::kHeldByOther, cluster::Role::kReplica,
        ReplicaOf("10.0.0.99"),
-       Strings{"SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS", "STOP SLAVE",
-               ChangeMasterTo(kOtherAddress), "START SLAVE"}},
+       Strings{"SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS", kGtidState, kGtidState,
+               kBinlogState, "STOP SLAVE", ChangeMasterTo(kOtherAddress), "START SLAVE"}},
       {"replica with replication not configured",
        Lock::kHeldByOther,
        cluster::Role::kReplica,
        {},
-       Strings{"SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS", ChangeMasterTo(kOtherAddress),
-               "START SLAVE"}},
+       Strings{"SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS", kGtidState, kGtidState,
+               kBinlogState, ChangeMasterTo(kOtherAddress), "START SLAVE"}},
       {"fresh node not yet given a role by health",
        Lock::kHeldByOther,
        cluster::Role::kUnknown,
@@ -51,6 +56,9 @@ TEST_CASE("on_change converges replication only on replicas of another holder") 
     f.RegisterSelf();
     f.RegisterOther();
     f.SetLock(row.lock);
+    // The watch fired because the holder is advertised as the primary.
+    f.consul.RegisterService({"mysql-primary-n2", "mysql-primary", "node2", kOtherAddress, 3306,
+                              {}, true});
     if (row.role != cluster::Role::kUnknown) REQUIRE(f.state().SetRole(row.role).ok());
     REQUIRE(f.state().SetOrigin(cluster::Origin::kInit).ok());
     f.ScriptReplica(row.status);
@@ -93,7 +101,7 @@ TEST_CASE("on_change fails without touching mysqld when the holder cannot be fou
 TEST_CASE("on_change reports Consul and argument errors") {
   HookFixture f;
   SECTION("Consul unreachable") {
-    f.consul.FailNext(1, Status::Unavailable("connection refused"), "Get");
+    f.consul.FailNext(1, Status::Unavailable("connection refused"), "List");
     CHECK(OnChange(f.deps, {}).code() == Code::kUnavailable);
   }
   SECTION("unknown argument") {

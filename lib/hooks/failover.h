@@ -1,0 +1,83 @@
+// Failover and switchover: who holds which lock, in what order, and what every
+// node sees meanwhile. The decisions themselves are pure (cluster/failover.h).
+//
+// Locks
+//   PRIMARY_KEY        the primary's session (tied to its service check). Only
+//                      its holder may be writable (see health.cc).
+//   FAILOVER_LOCK_KEY  the coordinator's session (tied to the coordinator's
+//                      service check, Behavior=delete, no lock-delay). Its value
+//                      is the Designation: coordinator, kind, old primary, and
+//                      once chosen the candidate and the GTIDs it must have.
+//
+// Automatic failover (on_change, or a replica's health pass finding the lock
+// free and nobody coordinating):
+//   1. The lock is free. Every node that notices tries FAILOVER_LOCK_KEY; one
+//      wins and coordinates, the others wait, polling both keys.
+//   2. The coordinator checks the gate (cooldown), reads every passing
+//      ${SERVICE_NAME} instance except the lost primary over TCP (GTIDs,
+//      relay log, semi-sync), waits up to MAX_FAILOVER_LAG for each to apply
+//      what it received, chooses (ChooseCandidate) and writes the Designation.
+//   3. The candidate (the coordinator itself, or a waiter that reads the
+//      Designation) waits for the GTIDs, stops replication, takes PRIMARY_KEY
+//      with its own session (retrying through the lock-delay), clears its
+//      replica configuration and only then turns read_only off.
+//   4. The coordinator waits for the candidate to hold PRIMARY_KEY, appends the
+//      event to the history, releases its lock; every other node repoints by
+//      GTID (checking for errant transactions first).
+// If the coordinator dies, its session dies with its check and the key is
+// deleted: waiters see no coordinator and a free PRIMARY_KEY and try again.
+// If the candidate dies before taking PRIMARY_KEY, the coordinator's wait
+// times out, it releases, and the next attempt excludes the dead node (it is
+// no longer passing). Nobody is ever writable without holding PRIMARY_KEY.
+//
+// Switchover (`manage switchover`, and pre_stop on a clean stop), run on the
+// primary P: P takes FAILOVER_LOCK_KEY and designates the target T; T's next
+// health pass starts a waiter, which marks itself armed; P fences itself
+// (read_only ON, application connections killed), publishes its GTIDs, waits
+// until T has applied them, and releases PRIMARY_KEY (a voluntary release has
+// no lock-delay); T's waiter takes it within one poll and promotes; P then
+// repoints to T. Writes are blocked from P's fence to T's promotion.
+#pragma once
+
+#include <string>
+
+#include "cluster/failover.h"
+#include "cluster/node_state.h"
+#include "hooks/deps.h"
+
+namespace manage::hooks {
+
+struct FailoverOptions {
+  bool forced = false;  // `manage failover --force`: ignore FAILOVER_COOLDOWN
+  // on_change: the advertised primary went away but may still hold
+  // PRIMARY_KEY for a moment (its session dies with its check); wait for the
+  // lock to come free instead of treating the holder as healthy.
+  bool primary_gone = false;
+};
+
+// The failover path of on_change and `manage failover`: follow a primary that
+// holds the lock; otherwise coordinate, or wait for the coordinator and promote
+// this node if it is designated. At most one runs per node at a time (a second
+// returns OK at once).
+Status RunFailover(Deps& deps, cluster::NodeState& state, const FailoverOptions& options);
+
+struct SwitchoverOptions {
+  std::string target;           // empty: the best candidate
+  std::string kind = "switchover";
+  std::string reason = "requested by an operator";
+  bool rejoin = true;           // repoint this node to the new primary afterwards
+};
+
+// Hands the primary role from this node (which must hold PRIMARY_KEY) to
+// another; see the protocol above.
+Status RunSwitchover(Deps& deps, cluster::NodeState& state, const SwitchoverOptions& options);
+
+// Starts `manage on_change` detached unless one already runs on this node:
+// health calls it when this node is designated, or the cluster has no primary
+// and nobody coordinates (a missed watch event must not strand the cluster).
+void SpawnFailoverIfIdle(Deps& deps, cluster::NodeState& state, const std::string& why);
+
+// The events of FAILOVER_HISTORY_KEY, oldest first (empty when none).
+Result<std::vector<cluster::FailoverEvent>> ReadFailoverHistory(Deps& deps);
+
+}  // namespace manage::hooks

@@ -1,0 +1,226 @@
+// Failover, fencing and rejoin through the hooks, with fake Consul and MySQL.
+// Candidate choice itself is table-tested in test/unit/cluster/failover_test.cc;
+// these tests check the wiring: who takes which lock, what runs on mysqld, and
+// in what order.
+#include <catch2/catch.hpp>
+
+#include "cluster/failover.h"
+#include "unit/hooks/hook_fixture.h"
+
+namespace manage::hooks {
+namespace {
+
+using namespace std::chrono_literals;
+using Strings = std::vector<std::string>;
+
+constexpr char kThird[] = "mysql-n3";
+
+mysql::QueryResult Events(const Strings& gtids) {
+  std::vector<mysql::Row> rows;
+  for (const std::string& g : gtids) rows.push_back({"Gtid", "BEGIN GTID " + g});
+  return mysql::MakeResult({"Event_type", "Info"}, rows);
+}
+
+// A replica of kThird, which held the lock and is gone: its session expired,
+// the lock-delay passed, and nobody coordinates.
+struct OrphanFixture : HookFixture {
+  explicit OrphanFixture(const Env& env = {}) : HookFixture(env) {
+    RegisterSelf();
+    RegisterOther();
+    GiveLockTo(kThird, "node3");
+    clock.Advance(120s);
+    REQUIRE_FALSE(LockHeld());
+    REQUIRE(state().SetRole(cluster::Role::kReplica).ok());
+    ScriptReplica(ReplicaOf("10.0.0.13"));
+    ScriptReadOnly(true);
+    db().ReplyPrefix("SELECT MASTER_GTID_WAIT", mysql::OneValue("w", "0"));
+  }
+  std::vector<cluster::FailoverEvent> History() {
+    auto kv = consul.Peek(config.failover.history_key);
+    if (!kv) return {};
+    auto h = cluster::ParseHistory(kv->value);
+    REQUIRE(h.ok());
+    return *h;
+  }
+};
+
+TEST_CASE("failover: the chosen node takes the lock, then stops being a replica, then writes") {
+  OrphanFixture f;
+  f.db().ClearStatements();
+  REQUIRE(Failover(f.deps, {}).ok());
+
+  // Equal GTIDs and priorities: the first name wins, and that is this node.
+  auto kv = f.consul.Peek(f.config.keys.primary_key);
+  REQUIRE(kv);
+  CHECK(kv->value == kNode);
+  CHECK(kv->session == f.state().Session());
+  CHECK(f.Writes() == Strings{"STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only=OFF"});
+  CHECK(f.state().LastRole() == cluster::Role::kPrimary);
+  CHECK(f.spawned == std::vector<Strings>{{"snapshot", "--force"}});
+  // The coordinator's lock is gone, and the event is in the history.
+  CHECK_FALSE(f.consul.Peek(f.config.failover.lock_key));
+  auto history = f.History();
+  REQUIRE(history.size() == 1);
+  CHECK(history[0].kind == "failover");
+  CHECK(history[0].old_primary == kThird);
+  CHECK(history[0].new_primary == kNode);
+  CHECK(history[0].candidates.size() == 2);
+  CHECK(f.Logged("chose the new primary"));
+}
+
+TEST_CASE("failover: FAILOVER_PRIORITY and NO_FAILOVER come from the other nodes' tags") {
+  OrphanFixture f(Env{{"NO_FAILOVER", "yes"}});
+  // This node's own tags say no-failover; the other node is not reachable as a
+  // candidate through the fake, so nobody may be promoted.
+  f.consul.DeregisterService(kNode, "node1");
+  f.consul.RegisterService({kNode, "mysql", "node1", kAddress, 3306, {"no-failover"}, true});
+  f.consul.DeregisterService(kOther, "node2");
+  f.db().ClearStatements();
+  Status s = Failover(f.deps, {});
+  CHECK(s.code() == Code::kFailedPrecondition);
+  CHECK(s.message().find("NO_FAILOVER") != std::string::npos);
+  CHECK_FALSE(f.LockHeld());
+  CHECK(f.Writes().empty());
+}
+
+TEST_CASE("failover: held back by the cooldown while the last primary is registered") {
+  OrphanFixture f;
+  // kOther was the last primary and is still registered; it failed over recently.
+  f.GiveLockTo(kOther);
+  f.clock.Advance(120s);
+  cluster::FailoverEvent recent;
+  recent.time = f.clock.Now() - 60s;
+  recent.kind = "failover";
+  recent.new_primary = kOther;
+  REQUIRE(f.consul.Put(f.config.failover.history_key, cluster::SerializeHistory({recent})).ok());
+
+  SECTION("automatic: no promotion within the failover budget") {
+    Status s = Failover(f.deps, {});
+    CHECK(s.code() == Code::kDeadlineExceeded);
+    CHECK_FALSE(f.LockHeld());
+    CHECK(f.Logged("FAILOVER_COOLDOWN"));
+  }
+  SECTION("forced: fails over at once, leaving the last primary out") {
+    REQUIRE(Failover(f.deps, {"--force"}).ok());
+    auto kv = f.consul.Peek(f.config.keys.primary_key);
+    REQUIRE(kv);
+    CHECK(kv->value == kNode);
+    CHECK(f.History().back().kind == "forced failover");
+    CHECK(f.History().back().candidates.size() == 1);
+  }
+}
+
+TEST_CASE("failover: a waiter designated by another coordinator promotes itself") {
+  OrphanFixture f;
+  auto coordinator = f.consul.AgentOn("node2");
+  consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
+  auto id = coordinator->CreateSession(spec);
+  REQUIRE(id.ok());
+  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-5"};
+  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id,
+                               cluster::SerializeDesignation(d)));
+  f.db().ClearStatements();
+  REQUIRE(OnChange(f.deps, {}).ok());
+  CHECK(f.consul.Peek(f.config.keys.primary_key)->value == kNode);
+  CHECK(f.db().Ran("SELECT MASTER_GTID_WAIT('0-1-5', 30)"));
+  CHECK(f.Writes() == Strings{"STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only=OFF"});
+}
+
+TEST_CASE("failover: a designated node that lacks the required GTIDs refuses") {
+  OrphanFixture f;
+  auto coordinator = f.consul.AgentOn("node2");
+  consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
+  auto id = coordinator->CreateSession(spec);
+  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-9"};
+  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id,
+                               cluster::SerializeDesignation(d)));
+  Status s = OnChange(f.deps, {});
+  CHECK(s.code() == Code::kFailedPrecondition);
+  CHECK(s.message().find("refusing promotion") != std::string::npos);
+  CHECK_FALSE(f.LockHeld());
+  CHECK(f.db().Count("START SLAVE") == 1);  // replication resumed
+  CHECK_FALSE(f.db().Ran("SET GLOBAL read_only=OFF"));
+}
+
+TEST_CASE("health: an orphaned replica stays healthy and starts the failover hook") {
+  OrphanFixture f;
+  mysql::ReplicaStatus reconnecting = ReplicaOf("10.0.0.13");
+  reconnecting.io_running = mysql::ThreadState::kConnecting;
+  reconnecting.last_io_errno = 2003;
+  f.ScriptReplica(reconnecting);
+  REQUIRE(Health(f.deps, {}).ok());
+  CHECK(f.spawned == std::vector<Strings>{{"on_change"}});
+  CHECK(f.Writes().empty());
+}
+
+TEST_CASE("health: a former primary refuses to replicate a primary that lacks its writes") {
+  for (const char* policy : {"refuse", "reclone"}) {
+    CAPTURE(policy);
+    HookFixture f(Env{{"ERRANT_POLICY", policy}});
+    f.RegisterSelf();
+    f.RegisterOther();
+    f.GiveLockTo(kOther);
+    REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());
+    f.ScriptReadOnly(true);
+    // Ours, then (read first, once) the new primary's: it has our writes up to 0-1-5 only.
+    f.ScriptGtid("0-1-7", "0-1-7");
+    f.db().Reply(mysql::ReadGtidStateSql(f.dialect),
+                 mysql::MakeResult({"executed", "binlog_pos", "slave_pos"},
+                                   {{"0-2-10", "0-2-10", ""}}),
+                 1);
+    f.db().Reply("SELECT @@GLOBAL.gtid_binlog_state AS s", mysql::OneValue("s", "0-1-5,0-2-10"),
+                 1);
+    f.db().Reply("SHOW BINARY LOGS", mysql::MakeResult({"Log_name", "File_size"},
+                                                       {{"bin.000002", "900"}}));
+    f.db().Reply("SHOW BINLOG EVENTS IN 'bin.000002'",
+                 Events({"0-1-5", "0-1-6", "0-1-7"}));
+
+    Status s = Health(f.deps, {});
+    CHECK(s.code() == Code::kFailedPrecondition);
+    CHECK(s.message().find("errant transactions 0-1-6,0-1-7") != std::string::npos);
+    CHECK(f.Logged("errant_gtids=0-1-6,0-1-7"));
+    CHECK(f.db().Count("CHANGE MASTER", true) == 0);
+    bool reclone = std::string(policy) == "reclone";
+    CHECK(f.db().Ran("SHUTDOWN") == reclone);
+    CHECK(f.state().RecloneRequest() == (reclone ? "0-1-6,0-1-7" : ""));
+  }
+}
+
+TEST_CASE("health: a former primary whose writes all reached the new primary rejoins") {
+  HookFixture f;
+  f.RegisterSelf();
+  f.RegisterOther();
+  f.GiveLockTo(kOther);
+  REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());
+  f.ScriptReadOnly(true);
+  f.ScriptGtid("0-1-7", "0-1-7");
+  f.db().Reply("SELECT @@GLOBAL.gtid_binlog_state AS s", mysql::OneValue("s", "0-1-7,0-2-10"), 1);
+  f.db().Reply(mysql::ReadGtidStateSql(f.dialect),
+               mysql::MakeResult({"executed", "binlog_pos", "slave_pos"},
+                                 {{"0-2-10", "0-2-10", ""}}),
+               1);
+  f.ScriptReplica(ReplicaOf(kOtherAddress));
+  f.ScriptReplica({}, 2);
+  REQUIRE(Health(f.deps, {}).ok());
+  CHECK(f.Writes() == Strings{ChangeMasterTo(kOtherAddress), "START SLAVE"});
+  CHECK(f.state().LastRole() == cluster::Role::kReplica);
+}
+
+TEST_CASE("fencing kills client connections before and after setting read_only") {
+  HookFixture f;
+  f.HoldLockHere();
+  REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());
+  f.ScriptReadOnly(false);
+  // The later rule answers first: 11 and 12 before read_only, 13 after.
+  f.db().ReplyPrefix("SELECT ID FROM information_schema.PROCESSLIST",
+                     mysql::MakeResult({"ID"}, {{"13"}}), 1);
+  f.db().ReplyPrefix("SELECT ID FROM information_schema.PROCESSLIST",
+                     mysql::MakeResult({"ID"}, {{"11"}, {"12"}}), 1);
+  f.consul.FailNext(1, Status::NotFound("Session id not found"), "RenewSession");
+  CHECK_FALSE(Health(f.deps, {}).ok());
+  CHECK(f.Writes() == Strings{"KILL CONNECTION 11", "KILL CONNECTION 12",
+                              "SET GLOBAL read_only=ON", "KILL CONNECTION 13"});
+}
+
+}  // namespace
+}  // namespace manage::hooks
