@@ -42,12 +42,13 @@ std::string ListErrantGtids(LocalDb& db, const std::vector<cluster::ErrantRange>
 
 // The GTIDs this node has that `source` lacks; "" when none.
 Result<std::string> ErrantAgainst(Deps& deps, LocalDb& db, const SourceAddress& source) {
+  auto mine = mysql::ReadGtidState(*db.conn, db.dialect);
+  if (!mine.ok()) return mine.status();
+  if (mine->executed.empty()) return std::string();  // nothing of its own yet
   auto conn = deps.connector->Connect(RemoteOptions(*deps.config, source.host, source.port));
   if (!conn.ok()) return conn.status().Annotate("checking for errant transactions");
   auto theirs = mysql::ReadGtidState(**conn, db.dialect);
   if (!theirs.ok()) return theirs.status();
-  auto mine = mysql::ReadGtidState(*db.conn, db.dialect);
-  if (!mine.ok()) return mine.status();
   if (db.dialect.flavor == mysql::Flavor::kMySql) {
     return mysql::GtidErrant(db.dialect.flavor, mine->executed, theirs->executed);
   }

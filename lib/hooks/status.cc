@@ -5,6 +5,7 @@
 
 #include "backup/backup_record.h"
 #include "cluster/primary_lock.h"
+#include "hooks/failover.h"
 #include "hooks/hooks.h"
 #include "hooks/local_db.h"
 #include "mysql/replica_status.h"
@@ -69,6 +70,15 @@ Status ShowStatus(Deps& deps, const Args& args) {
     report.nodes.push_back(std::move(row));
   }
   report.snapshot = NewestSnapshot(deps);
+  auto history = ReadFailoverHistory(deps);
+  if (history.ok()) {
+    for (const cluster::FailoverEvent& e : *history) {
+      ops::HistoryRow h{backup::FormatBackupTime(e.time), e.kind, e.old_primary, e.new_primary,
+                        e.reason, e.duration.count(), {}};
+      for (const cluster::CandidateRecord& c : e.candidates) h.candidates.emplace_back(c.node, c.gtid);
+      report.history.push_back(std::move(h));
+    }
+  }
   std::string out = HasFlag(args, "--json") ? ops::FormatJson(report) : ops::FormatText(report);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return Status::Ok();

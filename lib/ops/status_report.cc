@@ -5,6 +5,11 @@
 #include <rapidjson/writer.h>
 
 namespace manage::ops {
+namespace {
+
+constexpr size_t kTextHistory = 10;
+
+}  // namespace
 
 std::string FormatText(const StatusReport& r) {
   std::string out = fmt::format("{:<28} {:<21} {:<10} {:<8} {:<4} {:<6} {}\n", "NODE", "ADDRESS",
@@ -27,6 +32,23 @@ std::string FormatText(const StatusReport& r) {
                        s.sha256.empty() ? "?" : s.sha256);
   } else {
     out += "newest snapshot: (none)\n";
+  }
+  if (!r.history.empty()) {
+    // The newest few, oldest first, like a log.
+    size_t first = r.history.size() > kTextHistory ? r.history.size() - kTextHistory : 0;
+    out += fmt::format("failovers and switchovers ({} recorded, newest last):\n",
+                       r.history.size());
+    for (size_t i = first; i < r.history.size(); ++i) {
+      const HistoryRow& h = r.history[i];
+      std::string candidates;
+      for (const auto& [node, gtid] : h.candidates) {
+        candidates += fmt::format("{}{}={}", candidates.empty() ? "" : " ", node,
+                                  gtid.empty() ? "(empty)" : gtid);
+      }
+      out += fmt::format("  {} {} {} -> {} in {} ms; {}; candidates: {}\n", h.time, h.kind,
+                         h.old_primary.empty() ? "(none)" : h.old_primary, h.new_primary,
+                         h.duration_ms, h.reason, candidates.empty() ? "-" : candidates);
+    }
   }
   return out;
 }
@@ -84,6 +106,36 @@ std::string FormatJson(const StatusReport& r) {
   } else {
     w.Null();
   }
+  w.Key("history");
+  w.StartArray();
+  for (const HistoryRow& h : r.history) {
+    w.StartObject();
+    w.Key("time");
+    w.String(h.time.c_str());
+    w.Key("kind");
+    w.String(h.kind.c_str());
+    w.Key("old");
+    w.String(h.old_primary.c_str());
+    w.Key("new");
+    w.String(h.new_primary.c_str());
+    w.Key("reason");
+    w.String(h.reason.c_str());
+    w.Key("duration_ms");
+    w.Int64(h.duration_ms);
+    w.Key("candidates");
+    w.StartArray();
+    for (const auto& [node, gtid] : h.candidates) {
+      w.StartObject();
+      w.Key("node");
+      w.String(node.c_str());
+      w.Key("gtid");
+      w.String(gtid.c_str());
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize()) + "\n";
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace manage::ops {
@@ -26,11 +27,19 @@ struct SnapshotRow {
   uint64_t size = 0;
 };
 
+// One failover or switchover from FAILOVER_HISTORY_KEY.
+struct HistoryRow {
+  std::string time, kind, old_primary, new_primary, reason;
+  int64_t duration_ms = 0;
+  std::vector<std::pair<std::string, std::string>> candidates;  // node, GTID
+};
+
 struct StatusReport {
   std::string service;
   std::string primary;  // holder of PRIMARY_KEY; empty when none
   std::vector<NodeRow> nodes;
   std::optional<SnapshotRow> snapshot;
+  std::vector<HistoryRow> history;  // oldest first
 };
 
 std::string FormatText(const StatusReport& report);

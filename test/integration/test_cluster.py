@@ -6,6 +6,7 @@ leaves the cluster in the state the next expects, so the whole file is one
 story: bootstrap, grow, restart, share Consul, wait for a first snapshot.
 """
 
+import json
 import os
 import shutil
 import signal
@@ -64,7 +65,8 @@ class ClusterTest(unittest.TestCase):
             wait_for("the primary alone to be writable",
                      lambda: writable(nodes) == [primary], timeout=60)
             for r in replicas:
-                self.assertEqual(r.state("role"), "replica")
+                wait_for(f"{r.name} to be a replica", lambda: r.state("role") == "replica",
+                         timeout=30)
             self.assertEqual(primary.state("role"), "primary")
             primary.sql("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(64))", "appdb")
             primary.sql("INSERT INTO t VALUES (1, 'hello')", "appdb")
@@ -100,7 +102,7 @@ class ClusterTest(unittest.TestCase):
             c.wait_row(n4, "t", 3)
         self.run_step(c, step)
 
-    def test_3_restarted_nodes_keep_role_and_data(self):
+    def test_3_restarted_replica_keeps_role_a_stopped_primary_hands_over(self):
         c = self.main
 
         def step():
@@ -114,17 +116,24 @@ class ClusterTest(unittest.TestCase):
             primary.sql("INSERT INTO t VALUES (4, 'after replica restart')", "appdb")
             c.wait_row(replica, "t", 4)
 
-            # The primary comes back as the primary; nobody else took over.
+            # A clean stop of the primary hands the role over (pre_stop does a
+            # switchover); the old primary comes back as a replica.
             primary.stop(signal.SIGTERM)
+            new = wait_for("another node to hold the lock",
+                           lambda: c.primary() if c.primary() not in (None, primary) else None,
+                           timeout=30)
             primary.start()
             c.wait_healthy([primary], timeout=120)
-            wait_for("the old primary to hold the lock again",
-                     lambda: c.primary_name() == primary.name, timeout=60)
-            wait_for("exactly one writable node",
-                     lambda: writable(c.nodes) == [primary], timeout=30)
-            primary.sql("INSERT INTO t VALUES (5, 'after primary restart')", "appdb")
+            wait_for("the old primary to replicate from the new one",
+                     lambda: primary.state("role") == "replica", timeout=60)
+            wait_for("exactly one writable node", lambda: writable(c.nodes) == [new], timeout=30)
+            new.sql("INSERT INTO t VALUES (5, 'after primary restart')", "appdb")
             for n in c.nodes:
                 c.wait_row(n, "t", 5)
+            history = json.loads(c.consul.kv(f"{c.service}-failover-history")[0])
+            self.assertEqual(history[-1]["kind"], "switchover")
+            self.assertEqual(history[-1]["old"], primary.name)
+            self.assertEqual(history[-1]["new"], new.name)
         self.run_step(c, step)
 
     def test_4_two_clusters_share_one_consul(self):

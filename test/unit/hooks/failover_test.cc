@@ -162,13 +162,11 @@ TEST_CASE("health: a former primary refuses to replicate a primary that lacks it
     f.GiveLockTo(kOther);
     REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());
     f.ScriptReadOnly(true);
-    // Ours, then (read first, once) the new primary's: it has our writes up to 0-1-5 only.
-    f.ScriptGtid("0-1-7", "0-1-7");
+    // Ours (read first), then the new primary's: it has our writes up to 0-1-5 only.
+    f.ScriptGtid("0-2-10", "0-1-5,0-2-10");
     f.db().Reply(mysql::ReadGtidStateSql(f.dialect),
                  mysql::MakeResult({"executed", "binlog_pos", "slave_pos"},
-                                   {{"0-2-10", "0-2-10", ""}}),
-                 1);
-    f.db().Reply("SELECT @@GLOBAL.gtid_binlog_state AS s", mysql::OneValue("s", "0-1-5,0-2-10"),
+                                   {{"0-1-7", "0-1-7", ""}}),
                  1);
     f.db().Reply("SHOW BINARY LOGS", mysql::MakeResult({"Log_name", "File_size"},
                                                        {{"bin.000002", "900"}}));
@@ -193,11 +191,10 @@ TEST_CASE("health: a former primary whose writes all reached the new primary rej
   f.GiveLockTo(kOther);
   REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());
   f.ScriptReadOnly(true);
-  f.ScriptGtid("0-1-7", "0-1-7");
-  f.db().Reply("SELECT @@GLOBAL.gtid_binlog_state AS s", mysql::OneValue("s", "0-1-7,0-2-10"), 1);
+  f.ScriptGtid("0-2-10", "0-1-7,0-2-10");
   f.db().Reply(mysql::ReadGtidStateSql(f.dialect),
                mysql::MakeResult({"executed", "binlog_pos", "slave_pos"},
-                                 {{"0-2-10", "0-2-10", ""}}),
+                                 {{"0-1-7", "0-1-7", ""}}),
                1);
   f.ScriptReplica(ReplicaOf(kOtherAddress));
   f.ScriptReplica({}, 2);

@@ -11,8 +11,8 @@ using Strings = std::vector<std::string>;
 
 using Lock = HookFixture::Lock;
 
-// Before repointing, the errant-transaction check reads the new source's GTID
-// state and this node's, then the source's binlog state.
+// Before repointing, the errant-transaction check reads this node's GTID state
+// and the new source's, then the source's binlog state.
 constexpr char kGtidState[] =
     "SELECT @@GLOBAL.gtid_current_pos, @@GLOBAL.gtid_binlog_pos, @@GLOBAL.gtid_slave_pos";
 constexpr char kBinlogState[] = "SELECT @@GLOBAL.gtid_binlog_state AS s";

@@ -72,7 +72,7 @@ TEST_CASE("FormatText: one line per node, then the lock and the newest snapshot"
   };
   const Row rows[] = {
       {"healthy cluster",
-       {"mysql", "mysql-n1", {Primary(), Replica()}, Snapshot()},
+       {"mysql", "mysql-n1", {Primary(), Replica()}, Snapshot(), {}},
        {"NODE", "mysql-n1", "10.0.0.11:3306", "primary", "passing", "OFF", "0-1-9",
         "10.0.0.12:3307", "replica", "ON", "4s", "primary lock: mysql-n1\n",
         "newest snapshot: mysql-backup-2026-01-01T00-00-00Z taken 2026-01-01T00:00:00.000000 by "
@@ -80,7 +80,7 @@ TEST_CASE("FormatText: one line per node, then the lock and the newest snapshot"
             std::string(64, 'a') + "\n"},
        {"unreachable", "(none)", "(free)", "(empty)"}},
       {"a node that cannot be read",
-       {"mysql", "mysql-n1", {Primary(), Unreachable()}, std::nullopt},
+       {"mysql", "mysql-n1", {Primary(), Unreachable()}, std::nullopt, {}},
        {"mysql-n3", "failing", "unreachable: Can't connect", "newest snapshot: (none)\n"},
        {}},
       {"no primary, empty GTID",
@@ -92,10 +92,10 @@ TEST_CASE("FormatText: one line per node, then the lock and the newest snapshot"
           n.lag_seconds.reset();
           return n;
         }()},
-        std::nullopt},
+        std::nullopt, {}},
        {"primary lock: (free)\n", "(empty)"},
        {"4s"}},
-      {"no nodes", {"mysql", "", {}, std::nullopt}, {"(no nodes registered)\n"}, {"mysql-n"}},
+      {"no nodes", {"mysql", "", {}, std::nullopt, {}}, {"(no nodes registered)\n"}, {"mysql-n"}},
   };
   for (const Row& row : rows) {
     CAPTURE(row.what);
@@ -113,7 +113,7 @@ TEST_CASE("FormatText: one line per node, then the lock and the newest snapshot"
 
 TEST_CASE("FormatJson round-trips through a JSON parser") {
   const std::string error = "Can't connect to \"10.0.0.13\" (111)\n\tretrying \\ later";
-  StatusReport report{"mysql", "mysql-n1", {Primary(), Replica(), Unreachable(error)}, Snapshot()};
+  StatusReport report{"mysql", "mysql-n1", {Primary(), Replica(), Unreachable(error)}, Snapshot(), {}};
   std::string json = FormatJson(report);
   CHECK_FALSE(Has(json, kPassword));
   rapidjson::Document doc;
@@ -157,8 +157,31 @@ TEST_CASE("FormatJson round-trips through a JSON parser") {
   CHECK(std::string(s["sha256"].GetString()) == std::string(64, 'a'));
 }
 
+TEST_CASE("The failover history is shown, newest last, and in JSON") {
+  StatusReport report{"mysql", "mysql-n2", {Primary()}, std::nullopt, {}};
+  for (int i = 0; i < 12; ++i) {
+    report.history.push_back({"2026-11-23T06:00:0" + std::to_string(i % 10) + ".000000",
+                              i == 11 ? "switchover" : "failover", "mysql-n1", "mysql-n2",
+                              "the primary lock is free", 100 + i,
+                              {{"mysql-n2", "0-1-5"}, {"mysql-n3", ""}}});
+  }
+  std::string text = FormatText(report);
+  CHECK(Has(text, "failovers and switchovers (12 recorded, newest last):"));
+  CHECK(Has(text, "switchover mysql-n1 -> mysql-n2 in 111 ms; the primary lock is free; "
+                  "candidates: mysql-n2=0-1-5 mysql-n3=(empty)"));
+  CHECK_FALSE(Has(text, "in 100 ms"));  // only the newest ten in text
+  rapidjson::Document doc;
+  doc.Parse(FormatJson(report).c_str());
+  REQUIRE_FALSE(doc.HasParseError());
+  REQUIRE(doc["history"].Size() == 12);
+  const rapidjson::Value& last = doc["history"][11];
+  CHECK(std::string(last["kind"].GetString()) == "switchover");
+  CHECK(last["duration_ms"].GetInt64() == 111);
+  CHECK(std::string(last["candidates"][0]["gtid"].GetString()) == "0-1-5");
+}
+
 TEST_CASE("FormatJson: no primary, no nodes and no snapshot are null and empty") {
-  std::string json = FormatJson(StatusReport{"db-a", "", {}, std::nullopt});
+  std::string json = FormatJson(StatusReport{"db-a", "", {}, std::nullopt, {}});
   rapidjson::Document doc;
   doc.Parse(json.c_str());
   REQUIRE_FALSE(doc.HasParseError());

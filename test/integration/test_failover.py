@@ -1,0 +1,151 @@
+"""Integration tests of failover, switchover and rejoin: real mariadbd on
+loopback addresses under ContainerPilot, semi-synchronous replication on.
+
+The tests run in order on one three-node cluster (a story, as in
+test_cluster.py): a killed primary is replaced and comes back as a replica; an
+operator's switchover hands the role over and back; a node holding a
+transaction the new primary lacks refuses to follow it and names the GTID.
+"""
+
+import json
+import os
+import shutil
+import signal
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Cluster, Consul, make_base_dir, wait_for  # noqa: E402
+
+
+def writable(nodes):
+    out = []
+    for n in nodes:
+        try:
+            if not n.read_only():
+                out.append(n)
+        except RuntimeError:
+            pass  # a stopped node
+    return out
+
+
+class FailoverTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.base = make_base_dir("manage-failover-")
+        cls.consul = Consul(cls.base).start()
+        cls.c = Cluster(cls.consul, cls.base, "mysql", extra_env={"SEMI_SYNC": "on"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.stop()
+        cls.consul.stop()
+        if os.environ.get("KEEP_TEST_DIRS"):
+            print(f"test directories kept in {cls.base}", file=sys.stderr)
+        else:
+            shutil.rmtree(cls.base, ignore_errors=True)
+
+    def run_step(self, step):
+        try:
+            step()
+        except (TimeoutError, AssertionError, RuntimeError) as e:
+            self.fail(f"{e}\n{self.c.dump_logs()}")
+
+    def history(self):
+        value, _ = self.consul.kv(f"{self.c.service}-failover-history")
+        return json.loads(value) if value else []
+
+    def new_primary(self, old, timeout=60):
+        return wait_for("a new primary", lambda: (
+            self.c.primary() if self.c.primary() not in (None, old) else None), timeout=timeout)
+
+    def test_1_killed_primary_is_replaced_and_rejoins(self):
+        c = self.c
+
+        def step():
+            c.start(3)
+            c.wait_healthy(c.nodes, timeout=180)
+            primary = wait_for("a primary", c.primary, timeout=60)
+            primary.sql("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(64))", "appdb")
+            primary.sql("INSERT INTO t VALUES (1, 'before the kill')", "appdb")
+            for n in c.nodes:
+                c.wait_row(n, "t", 1)
+            wait_for("semi-sync on the primary", lambda: primary.sql(
+                "SELECT @@rpl_semi_sync_master_enabled")[0][0] == "1", timeout=30)
+
+            primary.stop(signal.SIGKILL)
+            new = self.new_primary(primary)
+            wait_for("exactly one writable node", lambda: writable(c.nodes) == [new], timeout=30)
+            new.sql("INSERT INTO t VALUES (2, 'after the failover')", "appdb")
+            for n in c.nodes:
+                if n is not primary:
+                    c.wait_row(n, "t", 2)
+            event = self.history()[-1]
+            self.assertEqual(event["kind"], "failover")
+            self.assertEqual(event["old"], primary.name)
+            self.assertEqual(event["new"], new.name)
+            self.assertEqual(len(event["candidates"]), 2)
+            status = new.manage("status")
+            self.assertEqual(status.returncode, 0, status.stderr)
+            self.assertIn(f"failover {primary.name} -> {new.name}", status.stdout)
+
+            # Back from the dead: it had nothing the cluster lacks, so it
+            # rejoins as a replica by itself.
+            primary.start()
+            c.wait_healthy([primary], timeout=120)
+            wait_for("the old primary to be a replica",
+                     lambda: primary.state("role") == "replica", timeout=60)
+            c.wait_row(primary, "t", 2)
+            self.assertEqual(writable(c.nodes), [new])
+        self.run_step(step)
+
+    def test_2_switchover_hands_over_and_the_old_primary_follows(self):
+        c = self.c
+
+        def step():
+            old = c.primary()
+            target = next(n for n in c.nodes if n is not old)
+            out = old.manage("switchover", "--to", target.hostname, timeout=120)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertIn("writes_blocked_ms=", out.stderr)
+            self.assertEqual(c.primary_name(), target.name)
+            wait_for("exactly one writable node", lambda: writable(c.nodes) == [target],
+                     timeout=30)
+            self.assertEqual(old.state("role"), "replica")
+            target.sql("INSERT INTO t VALUES (3, 'after the switchover')", "appdb")
+            for n in c.nodes:
+                c.wait_row(n, "t", 3)
+            event = self.history()[-1]
+            self.assertEqual((event["kind"], event["old"], event["new"]),
+                             ("switchover", old.name, target.name))
+
+            # Run anywhere but the primary, it refuses and changes nothing.
+            out = old.manage("switchover")
+            self.assertEqual(out.returncode, 1)
+            self.assertIn(f"run this on the primary, {target.name}", out.stderr)
+        self.run_step(step)
+
+    def test_3_a_node_with_errant_transactions_refuses_to_follow(self):
+        c = self.c
+
+        def step():
+            primary = c.primary()
+            errant, other = [n for n in c.nodes if n is not primary]
+            # root bypasses read_only: a write only this replica has.
+            errant.sql("INSERT INTO t VALUES (100, 'errant')", "appdb")
+            gtid = errant.sql("SELECT @@gtid_binlog_pos")[0][0]
+            out = primary.manage("switchover", "--to", other.hostname, timeout=120)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            wait_for("the errant GTID in the node's log",
+                     lambda: f"errant_gtids={gtid}" in errant.log(), timeout=60)
+            wait_for("the errant node to fail its health check",
+                     lambda: errant.name not in c.healthy(), timeout=60)
+            # It never followed the new primary.
+            status = errant.sql("SHOW SLAVE STATUS")
+            self.assertNotIn(other.ip, " ".join(" ".join(r) for r in status))
+            self.assertEqual(writable(c.nodes), [other])
+        self.run_step(step)
+
+
+if __name__ == "__main__":
+    unittest.main()
