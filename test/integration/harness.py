@@ -394,9 +394,12 @@ class Node:
             return ""
 
     def manage(self, *args, timeout=60):
-        """Runs the manage binary with this node's environment."""
-        return subprocess.run([self.cluster.manage, *args], env=self.env(), capture_output=True,
-                              text=True, timeout=timeout)
+        """Runs the manage binary as an operator would inside this node's container:
+        its environment and its hostname (which names the node in Consul)."""
+        cmd = ["unshare", "--uts", "--", "sh", "-c", 'hostname "$1" && shift && exec "$@"',
+               "sh", self.hostname, self.cluster.manage, *args]
+        return subprocess.run(cmd, env=self.env(), capture_output=True, text=True,
+                              timeout=timeout)
 
     def log(self):
         try:

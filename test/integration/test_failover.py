@@ -72,6 +72,12 @@ class FailoverTest(unittest.TestCase):
                 c.wait_row(n, "t", 1)
             wait_for("semi-sync on the primary", lambda: primary.sql(
                 "SELECT @@rpl_semi_sync_master_enabled")[0][0] == "1", timeout=30)
+            # Bootstrap is over (time zones are loaded before the first
+            # snapshot): a kill now interrupts no write of its own.
+            wait_for("the first snapshot", lambda: self.consul.kv(
+                f"{c.service}-last-backup")[0], timeout=120)
+            for n in c.nodes:
+                c.wait_row(n, "t", 1)
 
             primary.stop(signal.SIGKILL)
             new = self.new_primary(primary)
