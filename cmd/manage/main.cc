@@ -95,8 +95,8 @@ int RunSubcommand(const Subcommand& c, const Args& args) {
   // A health pass must finish, fencing included, well inside one interval:
   // each of its (at most two) Consul requests before the fence gets 1 s.
   bool is_health = std::string(c.name) == "health";
-  auto wiring = Wiring::Create(*config, log,
-                               is_health ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(0));
+  auto wiring = Wiring::Create(
+      *config, log, is_health ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(0));
   if (!wiring.ok()) {
     log.Error("invalid configuration", {{"error", wiring.status().message()}});
     return kExitUsage;

@@ -47,8 +47,8 @@ FailoverDecision DecideFailover(const FailoverInputs& in) {
   }
   if (in.forced) return {FailoverGate::kProceed, "forced by an operator"};
   if (in.last_primary_passing && in.last_automatic && in.now < *in.last_automatic + in.cooldown) {
-    auto left = std::chrono::duration_cast<std::chrono::seconds>(*in.last_automatic +
-                                                                 in.cooldown - in.now);
+    auto left =
+        std::chrono::duration_cast<std::chrono::seconds>(*in.last_automatic + in.cooldown - in.now);
     return {FailoverGate::kCooldown,
             fmt::format("the last automatic failover was less than FAILOVER_COOLDOWN={}s ago "
                         "({}s left) and the last primary {} is still registered; waiting for it "
@@ -106,9 +106,9 @@ Result<CandidateChoice> ChooseCandidate(mysql::Flavor flavor, const std::vector<
   std::sort(complete.begin(), complete.end(),
             [](const Candidate* a, const Candidate* b) { return RanksBefore(*a, *b); });
   const Candidate& best = *complete.front();
-  std::string reason =
-      fmt::format("most advanced ({}), priority {}{}", best.executed.empty() ? "empty" : best.executed,
-                  best.priority, best.semi_sync ? ", semi-sync replica" : "");
+  std::string reason = fmt::format("most advanced ({}), priority {}{}",
+                                   best.executed.empty() ? "empty" : best.executed, best.priority,
+                                   best.semi_sync ? ", semi-sync replica" : "");
   if (complete.size() > 1) reason += fmt::format(", first of {} equally advanced", complete.size());
   return CandidateChoice{best.node, best.executed, reason};
 }
@@ -146,8 +146,7 @@ NodeTraits ParseNodeTags(const std::vector<std::string>& tags) {
     if (tag == "no-failover") t.no_failover = true;
     if (tag.rfind(kPriority, 0) == 0) {
       int64_t v = 0;
-      if (ParseInt(std::string_view(tag).substr(kPriority.size()), &v) && v >= -1000 &&
-          v <= 1000) {
+      if (ParseInt(std::string_view(tag).substr(kPriority.size()), &v) && v >= -1000 && v <= 1000) {
         t.priority = static_cast<int>(v);
       }
     }
@@ -207,8 +206,7 @@ std::string FormatErrant(const std::vector<ErrantRange>& ranges) {
     if (r.last_seqno == r.after_seqno + 1) {
       out += fmt::format("{}-{}-{}", r.domain_id, r.server_id, r.last_seqno);
     } else {
-      out += fmt::format("{}-{}-{}..{}", r.domain_id, r.server_id, r.after_seqno + 1,
-                         r.last_seqno);
+      out += fmt::format("{}-{}-{}..{}", r.domain_id, r.server_id, r.after_seqno + 1, r.last_seqno);
     }
   }
   return out;

@@ -26,9 +26,9 @@ using SystemTime = std::chrono::system_clock::time_point;
 // ---- When to fail over -------------------------------------------------------
 
 struct FailoverInputs {
-  bool lock_held = false;             // PRIMARY_KEY has a holder now
-  std::string last_primary;           // PRIMARY_KEY's value: holder or last holder
-  bool last_primary_passing = false;  // it is still a passing ${SERVICE_NAME} instance
+  bool lock_held = false;                    // PRIMARY_KEY has a holder now
+  std::string last_primary;                  // PRIMARY_KEY's value: holder or last holder
+  bool last_primary_passing = false;         // it is still a passing ${SERVICE_NAME} instance
   std::optional<SystemTime> last_automatic;  // time of the newest automatic failover
   SystemTime now;
   std::chrono::seconds cooldown{0};
@@ -56,9 +56,9 @@ FailoverDecision DecideFailover(const FailoverInputs& in);
 struct Candidate {
   std::string node;
   bool reachable = false;
-  std::string error;      // why it could not be read (reachable == false)
-  std::string executed;   // GTIDs applied (MariaDB gtid_current_pos)
-  std::string received;   // executed plus what its relay log holds
+  std::string error;       // why it could not be read (reachable == false)
+  std::string executed;    // GTIDs applied (MariaDB gtid_current_pos)
+  std::string received;    // executed plus what its relay log holds
   bool caught_up = false;  // applied its whole relay log within MAX_FAILOVER_LAG
   int priority = 0;        // FAILOVER_PRIORITY
   bool no_failover = false;
@@ -152,10 +152,10 @@ std::optional<SystemTime> LastAutomatic(const std::vector<FailoverEvent>& histor
 // The failover lock's value while a coordinator holds it.
 struct Designation {
   std::string coordinator;
-  std::string kind;         // as FailoverEvent::kind
+  std::string kind;  // as FailoverEvent::kind
   std::string old_primary;
-  std::string candidate;    // empty while still choosing
-  std::string gtid;         // the candidate must have all of these before it promotes
+  std::string candidate;  // empty while still choosing
+  std::string gtid;       // the candidate must have all of these before it promotes
   bool operator==(const Designation&) const = default;
 };
 

@@ -110,8 +110,8 @@ void ReadFailover(EnvReader& r, const std::string& svc, const std::string& prima
     r.Fail("ERRANT_POLICY", fmt::format("'{}': use refuse or reclone", policy));
   }
   f.semi_sync = r.Flag("SEMI_SYNC", false);
-  f.semi_sync_timeout = std::chrono::seconds(
-      r.Int("SEMI_SYNC_TIMEOUT", f.semi_sync_timeout.count(), 1, 30 * 86400));
+  f.semi_sync_timeout =
+      std::chrono::seconds(r.Int("SEMI_SYNC_TIMEOUT", f.semi_sync_timeout.count(), 1, 30 * 86400));
 }
 
 }  // namespace

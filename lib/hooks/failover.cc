@@ -13,10 +13,10 @@
 namespace manage::hooks {
 namespace {
 
+using cluster::Designation;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using std::chrono::steady_clock;
-using cluster::Designation;
 
 constexpr milliseconds kPoll{100};
 constexpr milliseconds kFastPoll{20};
@@ -198,15 +198,14 @@ Result<std::vector<cluster::Candidate>> ReadCandidates(Deps& deps, const std::ve
     deps.clock->SleepFor(kPoll);
   }
   for (const cluster::Candidate& c : out) {
-    deps.log.Info("failover candidate",
-                  {{"node", c.node},
-                   {"executed", c.executed},
-                   {"received", c.received},
-                   {"caught_up", c.caught_up ? "yes" : "no"},
-                   {"priority", std::to_string(c.priority)},
-                   {"no_failover", c.no_failover ? "yes" : "no"},
-                   {"semi_sync", c.semi_sync ? "yes" : "no"},
-                   {"error", c.error}});
+    deps.log.Info("failover candidate", {{"node", c.node},
+                                         {"executed", c.executed},
+                                         {"received", c.received},
+                                         {"caught_up", c.caught_up ? "yes" : "no"},
+                                         {"priority", std::to_string(c.priority)},
+                                         {"no_failover", c.no_failover ? "yes" : "no"},
+                                         {"semi_sync", c.semi_sync ? "yes" : "no"},
+                                         {"error", c.error}});
   }
   return out;
 }
@@ -237,8 +236,8 @@ Status PromoteSelf(Deps& deps, cluster::NodeState& state, const Designation& d) 
   if (!guard.ok()) return Status::Internal("cannot open the replication lock file");
   auto start = deps.clock->Monotonic();
   if (!d.gtid.empty()) {
-    Status caught_up = mysql::WaitForGtid(*db->conn, db->dialect, d.gtid,
-                                          deps.config->failover.max_lag);
+    Status caught_up =
+        mysql::WaitForGtid(*db->conn, db->dialect, d.gtid, deps.config->failover.max_lag);
     if (!caught_up.ok()) {
       return caught_up.Annotate("waiting to apply " + d.gtid + " before promotion");
     }
@@ -273,8 +272,8 @@ Status PromoteSelf(Deps& deps, cluster::NodeState& state, const Designation& d) 
   auto peers = PassingPeers(deps);
   bool others = false;
   if (peers.ok()) {
-    for (const Peer& p : *peers) others = others || (p.node != deps.config->NodeName() &&
-                                                      p.node != d.old_primary);
+    for (const Peer& p : *peers)
+      others = others || (p.node != deps.config->NodeName() && p.node != d.old_primary);
   }
   if (others) MANAGE_RETURN_IF_ERROR(EnableSemiSync(deps, *db));
   MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, *db, false, "promoted by " + d.kind));
@@ -464,8 +463,8 @@ Status RunFailover(Deps& deps, cluster::NodeState& state, const FailoverOptions&
         deps.clock->SleepFor(kFastPoll);
         continue;
       }
-      if (options.primary_gone && deps.clock->Monotonic() < gone_deadline &&
-          !view->failover_held && !Advertised(deps, view->value)) {
+      if (options.primary_gone && deps.clock->Monotonic() < gone_deadline && !view->failover_held &&
+          !Advertised(deps, view->value)) {
         // Its session dies with its check, soon; wait for the lock to go.
         deps.clock->SleepFor(kPoll);
         continue;
@@ -499,9 +498,9 @@ Status RunSwitchover(Deps& deps, cluster::NodeState& state, const SwitchoverOpti
   if (!view.ok()) return view.status();
   std::string mine = state.Session();
   if (!view->held || mine.empty() || view->holder_session != mine) {
-    return Status::FailedPrecondition(
-        view->held ? fmt::format("run this on the primary, {}", view->value)
-                   : "no primary holds the lock (use `manage failover`)");
+    return Status::FailedPrecondition(view->held
+                                          ? fmt::format("run this on the primary, {}", view->value)
+                                          : "no primary holds the lock (use `manage failover`)");
   }
   auto peers = PassingPeers(deps);
   if (!peers.ok()) return peers.status();
@@ -512,10 +511,10 @@ Status RunSwitchover(Deps& deps, cluster::NodeState& state, const SwitchoverOpti
     }
   }
   if (candidates.empty()) {
-    return Status::FailedPrecondition(
-        options.target.empty() ? "no other passing node to hand over to"
-                               : options.target + " is not a passing " + config.service_name +
-                                     " node");
+    return Status::FailedPrecondition(options.target.empty()
+                                          ? "no other passing node to hand over to"
+                                          : options.target + " is not a passing " +
+                                                config.service_name + " node");
   }
   Designation d{me, options.kind, me, "", ""};
   FailoverLock flock(deps);

@@ -62,10 +62,10 @@ struct FailoverOptions {
 Status RunFailover(Deps& deps, cluster::NodeState& state, const FailoverOptions& options);
 
 struct SwitchoverOptions {
-  std::string target;           // empty: the best candidate
+  std::string target;  // empty: the best candidate
   std::string kind = "switchover";
   std::string reason = "requested by an operator";
-  bool rejoin = true;           // repoint this node to the new primary afterwards
+  bool rejoin = true;  // repoint this node to the new primary afterwards
 };
 
 // Hands the primary role from this node (which must hold PRIMARY_KEY) to

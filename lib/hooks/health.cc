@@ -95,7 +95,8 @@ Status Health(Deps& deps, const Args& args) {
   if (!db.ok()) return db.status();
   auto replica = mysql::ReadReplicaStatus(*db->conn, db->dialect);
   cluster::PrimaryLock lock(deps.config, deps.consul, &state);
-  Result<cluster::LockView> view = replica.ok() ? lock.Read() : Result<cluster::LockView>(replica.status());
+  Result<cluster::LockView> view =
+      replica.ok() ? lock.Read() : Result<cluster::LockView>(replica.status());
   Status s = view.ok() ? RolePass(deps, *db, state, lock, *view, *replica) : view.status();
   if (!s.ok() && state.LastRole() == cluster::Role::kPrimary) {
     // A primary that cannot show, in this pass, that it holds the lock and is

@@ -66,7 +66,8 @@ Status EnsureReadOnly(const Deps& deps, LocalDb& db, bool on, const std::string&
   if (on) {
     int killed = 0;
     MANAGE_RETURN_IF_ERROR(Fence(db, &killed));
-    deps.log.Warn("read_only ON", {{"reason", why}, {"connections_killed", std::to_string(killed)}});
+    deps.log.Warn("read_only ON",
+                  {{"reason", why}, {"connections_killed", std::to_string(killed)}});
   } else {
     MANAGE_RETURN_IF_ERROR(mysql::SetReadOnly(*db.conn, db.dialect, false));
     deps.log.Info("read_only OFF", {{"reason", why}});

@@ -9,9 +9,9 @@
 //   neither                   -> mariadb-install-db; health may then bootstrap
 //                                this node as the first primary
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <ctime>
-#include <unistd.h>
 
 #include "backup/backup_record.h"
 #include "backup/snapshot.h"
@@ -176,8 +176,9 @@ Result<bool> MoveDatadirAside(Deps& deps, cluster::NodeState& state) {
     std::string aside = datadir + ".errant-" + stamp;
     Status moved = deps.fs->Rename(datadir, aside);
     if (!moved.ok()) {
-      return moved.Annotate("moving the datadir aside for re-provisioning (it must not be a "
-                            "mount point itself: mount its parent)");
+      return moved.Annotate(
+          "moving the datadir aside for re-provisioning (it must not be a "
+          "mount point itself: mount its parent)");
     }
     deps.log.Warn("moved the datadir aside; provisioning this node anew from a snapshot",
                   {{"moved_to", aside}, {"errant_gtids", why}});

@@ -54,8 +54,8 @@ Result<std::string> ErrantAgainst(Deps& deps, LocalDb& db, const SourceAddress& 
   }
   auto state = (*conn)->Query("SELECT @@GLOBAL.gtid_binlog_state AS s");
   if (!state.ok()) return state.status();
-  auto ranges = cluster::FindErrant(mine->executed, theirs->executed,
-                                    state->Get(0, "s").value_or(""));
+  auto ranges =
+      cluster::FindErrant(mine->executed, theirs->executed, state->Get(0, "s").value_or(""));
   if (!ranges.ok()) return ranges.status();
   if (ranges->empty()) return std::string();
   return ListErrantGtids(db, *ranges);

@@ -73,9 +73,15 @@ Status ShowStatus(Deps& deps, const Args& args) {
   auto history = ReadFailoverHistory(deps);
   if (history.ok()) {
     for (const cluster::FailoverEvent& e : *history) {
-      ops::HistoryRow h{backup::FormatBackupTime(e.time), e.kind, e.old_primary, e.new_primary,
-                        e.reason, e.duration.count(), {}};
-      for (const cluster::CandidateRecord& c : e.candidates) h.candidates.emplace_back(c.node, c.gtid);
+      ops::HistoryRow h{backup::FormatBackupTime(e.time),
+                        e.kind,
+                        e.old_primary,
+                        e.new_primary,
+                        e.reason,
+                        e.duration.count(),
+                        {}};
+      for (const cluster::CandidateRecord& c : e.candidates)
+        h.candidates.emplace_back(c.node, c.gtid);
       report.history.push_back(std::move(h));
     }
   }

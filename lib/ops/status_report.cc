@@ -36,8 +36,7 @@ std::string FormatText(const StatusReport& r) {
   if (!r.history.empty()) {
     // The newest few, oldest first, like a log.
     size_t first = r.history.size() > kTextHistory ? r.history.size() - kTextHistory : 0;
-    out += fmt::format("failovers and switchovers ({} recorded, newest last):\n",
-                       r.history.size());
+    out += fmt::format("failovers and switchovers ({} recorded, newest last):\n", r.history.size());
     for (size_t i = first; i < r.history.size(); ++i) {
       const HistoryRow& h = r.history[i];
       std::string candidates;

@@ -57,8 +57,8 @@ TEST_CASE("DecideFailover: lock, forced, cooldown only while the last primary is
 
 TEST_CASE("ChooseCandidate: the most advanced wins, never one that lacks another's transactions") {
   SECTION("most advanced by GTID, whatever the priority") {
-    auto c = ChooseCandidate(Flavor::kMariaDb, {Cand("a", "0-1-10", "0-1-10", 100),
-                                                Cand("b", "0-1-12", "0-1-12", 0)});
+    auto c = ChooseCandidate(
+        Flavor::kMariaDb, {Cand("a", "0-1-10", "0-1-10", 100), Cand("b", "0-1-12", "0-1-12", 0)});
     REQUIRE(c.ok());
     CHECK(c->node == "b");
     CHECK(c->gtid == "0-1-12");
@@ -127,8 +127,8 @@ TEST_CASE("ChooseCandidate: the most advanced wins, never one that lacks another
   }
   SECTION("MySQL GTID sets") {
     std::string u = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
-    auto c = ChooseCandidate(Flavor::kMySql,
-                             {Cand("a", u + ":1-5", u + ":1-5"), Cand("b", u + ":1-7", u + ":1-7")});
+    auto c = ChooseCandidate(
+        Flavor::kMySql, {Cand("a", u + ":1-5", u + ":1-5"), Cand("b", u + ":1-7", u + ":1-7")});
     REQUIRE(c.ok());
     CHECK(c->node == "b");
   }

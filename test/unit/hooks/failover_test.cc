@@ -2,9 +2,10 @@
 // Candidate choice itself is table-tested in test/unit/cluster/failover_test.cc;
 // these tests check the wiring: who takes which lock, what runs on mysqld, and
 // in what order.
+#include "cluster/failover.h"
+
 #include <catch2/catch.hpp>
 
-#include "cluster/failover.h"
 #include "unit/hooks/hook_fixture.h"
 
 namespace manage::hooks {
@@ -117,8 +118,7 @@ TEST_CASE("failover: a waiter designated by another coordinator promotes itself"
   auto id = coordinator->CreateSession(spec);
   REQUIRE(id.ok());
   cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-5"};
-  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id,
-                               cluster::SerializeDesignation(d)));
+  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
   f.db().ClearStatements();
   REQUIRE(OnChange(f.deps, {}).ok());
   CHECK(f.consul.Peek(f.config.keys.primary_key)->value == kNode);
@@ -132,8 +132,7 @@ TEST_CASE("failover: a designated node that lacks the required GTIDs refuses") {
   consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
   auto id = coordinator->CreateSession(spec);
   cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-9"};
-  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id,
-                               cluster::SerializeDesignation(d)));
+  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
   Status s = OnChange(f.deps, {});
   CHECK(s.code() == Code::kFailedPrecondition);
   CHECK(s.message().find("refusing promotion") != std::string::npos);
@@ -164,14 +163,12 @@ TEST_CASE("health: a former primary refuses to replicate a primary that lacks it
     f.ScriptReadOnly(true);
     // Ours (read first), then the new primary's: it has our writes up to 0-1-5 only.
     f.ScriptGtid("0-2-10", "0-1-5,0-2-10");
-    f.db().Reply(mysql::ReadGtidStateSql(f.dialect),
-                 mysql::MakeResult({"executed", "binlog_pos", "slave_pos"},
-                                   {{"0-1-7", "0-1-7", ""}}),
-                 1);
-    f.db().Reply("SHOW BINARY LOGS", mysql::MakeResult({"Log_name", "File_size"},
-                                                       {{"bin.000002", "900"}}));
-    f.db().Reply("SHOW BINLOG EVENTS IN 'bin.000002'",
-                 Events({"0-1-5", "0-1-6", "0-1-7"}));
+    f.db().Reply(
+        mysql::ReadGtidStateSql(f.dialect),
+        mysql::MakeResult({"executed", "binlog_pos", "slave_pos"}, {{"0-1-7", "0-1-7", ""}}), 1);
+    f.db().Reply("SHOW BINARY LOGS",
+                 mysql::MakeResult({"Log_name", "File_size"}, {{"bin.000002", "900"}}));
+    f.db().Reply("SHOW BINLOG EVENTS IN 'bin.000002'", Events({"0-1-5", "0-1-6", "0-1-7"}));
 
     Status s = Health(f.deps, {});
     CHECK(s.code() == Code::kFailedPrecondition);
@@ -193,8 +190,7 @@ TEST_CASE("health: a former primary whose writes all reached the new primary rej
   f.ScriptReadOnly(true);
   f.ScriptGtid("0-2-10", "0-1-7,0-2-10");
   f.db().Reply(mysql::ReadGtidStateSql(f.dialect),
-               mysql::MakeResult({"executed", "binlog_pos", "slave_pos"},
-                                 {{"0-1-7", "0-1-7", ""}}),
+               mysql::MakeResult({"executed", "binlog_pos", "slave_pos"}, {{"0-1-7", "0-1-7", ""}}),
                1);
   f.ScriptReplica(ReplicaOf(kOtherAddress));
   f.ScriptReplica({}, 2);
@@ -215,8 +211,8 @@ TEST_CASE("fencing kills client connections before and after setting read_only")
                      mysql::MakeResult({"ID"}, {{"11"}, {"12"}}), 1);
   f.consul.FailNext(1, Status::NotFound("Session id not found"), "RenewSession");
   CHECK_FALSE(Health(f.deps, {}).ok());
-  CHECK(f.Writes() == Strings{"KILL CONNECTION 11", "KILL CONNECTION 12",
-                              "SET GLOBAL read_only=ON", "KILL CONNECTION 13"});
+  CHECK(f.Writes() == Strings{"KILL CONNECTION 11", "KILL CONNECTION 12", "SET GLOBAL read_only=ON",
+                              "KILL CONNECTION 13"});
 }
 
 }  // namespace

@@ -109,12 +109,11 @@ class HookFixture {
   // the node it checks for errant transactions against).
   void ScriptGtid(const std::string& current, const std::string& binlog_state,
                   int times = mysql::FakeMySql::kForever) {
-    db().Reply(mysql::ReadGtidStateSql(dialect),
-               mysql::MakeResult({"executed", "binlog_pos", "slave_pos"},
-                                 {{current, current, current}}),
-               times);
-    db().Reply("SELECT @@GLOBAL.gtid_binlog_state AS s", mysql::OneValue("s", binlog_state),
-               times);
+    db().Reply(
+        mysql::ReadGtidStateSql(dialect),
+        mysql::MakeResult({"executed", "binlog_pos", "slave_pos"}, {{current, current, current}}),
+        times);
+    db().Reply("SELECT @@GLOBAL.gtid_binlog_state AS s", mysql::OneValue("s", binlog_state), times);
   }
   void ScriptReplica(const mysql::ReplicaStatus& s, int times = mysql::FakeMySql::kForever) {
     db().Reply("SHOW SLAVE STATUS", mysql::ReplicaStatusResult(dialect, s), times);

@@ -57,8 +57,8 @@ TEST_CASE("on_change converges replication only on replicas of another holder") 
     f.RegisterOther();
     f.SetLock(row.lock);
     // The watch fired because the holder is advertised as the primary.
-    f.consul.RegisterService({"mysql-primary-n2", "mysql-primary", "node2", kOtherAddress, 3306,
-                              {}, true});
+    f.consul.RegisterService(
+        {"mysql-primary-n2", "mysql-primary", "node2", kOtherAddress, 3306, {}, true});
     if (row.role != cluster::Role::kUnknown) REQUIRE(f.state().SetRole(row.role).ok());
     REQUIRE(f.state().SetOrigin(cluster::Origin::kInit).ok());
     f.ScriptReplica(row.status);

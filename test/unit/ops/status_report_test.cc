@@ -92,7 +92,8 @@ TEST_CASE("FormatText: one line per node, then the lock and the newest snapshot"
           n.lag_seconds.reset();
           return n;
         }()},
-        std::nullopt, {}},
+        std::nullopt,
+        {}},
        {"primary lock: (free)\n", "(empty)"},
        {"4s"}},
       {"no nodes", {"mysql", "", {}, std::nullopt, {}}, {"(no nodes registered)\n"}, {"mysql-n"}},
@@ -113,7 +114,8 @@ TEST_CASE("FormatText: one line per node, then the lock and the newest snapshot"
 
 TEST_CASE("FormatJson round-trips through a JSON parser") {
   const std::string error = "Can't connect to \"10.0.0.13\" (111)\n\tretrying \\ later";
-  StatusReport report{"mysql", "mysql-n1", {Primary(), Replica(), Unreachable(error)}, Snapshot(), {}};
+  StatusReport report{
+      "mysql", "mysql-n1", {Primary(), Replica(), Unreachable(error)}, Snapshot(), {}};
   std::string json = FormatJson(report);
   CHECK_FALSE(Has(json, kPassword));
   rapidjson::Document doc;
@@ -161,14 +163,18 @@ TEST_CASE("The failover history is shown, newest last, and in JSON") {
   StatusReport report{"mysql", "mysql-n2", {Primary()}, std::nullopt, {}};
   for (int i = 0; i < 12; ++i) {
     report.history.push_back({"2026-11-23T06:00:0" + std::to_string(i % 10) + ".000000",
-                              i == 11 ? "switchover" : "failover", "mysql-n1", "mysql-n2",
-                              "the primary lock is free", 100 + i,
+                              i == 11 ? "switchover" : "failover",
+                              "mysql-n1",
+                              "mysql-n2",
+                              "the primary lock is free",
+                              100 + i,
                               {{"mysql-n2", "0-1-5"}, {"mysql-n3", ""}}});
   }
   std::string text = FormatText(report);
   CHECK(Has(text, "failovers and switchovers (12 recorded, newest last):"));
-  CHECK(Has(text, "switchover mysql-n1 -> mysql-n2 in 111 ms; the primary lock is free; "
-                  "candidates: mysql-n2=0-1-5 mysql-n3=(empty)"));
+  CHECK(Has(text,
+            "switchover mysql-n1 -> mysql-n2 in 111 ms; the primary lock is free; "
+            "candidates: mysql-n2=0-1-5 mysql-n3=(empty)"));
   CHECK_FALSE(Has(text, "in 100 ms"));  // only the newest ten in text
   rapidjson::Document doc;
   doc.Parse(FormatJson(report).c_str());
