@@ -113,6 +113,19 @@ Status Reconfigure(Deps& deps, LocalDb& db, cluster::NodeState& state, const Sou
   if (current.configured) {
     MANAGE_RETURN_IF_ERROR(db.conn->Execute(mysql::StopReplicaSql(db.dialect)));
   }
+  if (restored.empty() && db.dialect.flavor == mysql::Flavor::kMariaDb) {
+    // A former primary's gtid_slave_pos is where it stopped replicating before
+    // it led; its own later writes are only in its binlog. Replicate from all
+    // it has (the errant check above proved the source has it too): a source
+    // restored from a snapshot since may no longer hold that old position.
+    auto gtid = mysql::ReadGtidState(*db.conn, db.dialect);
+    if (!gtid.ok()) return gtid.status();
+    if (!gtid->executed.empty() && gtid->executed != gtid->slave_pos) {
+      auto stmts = mysql::SetGtidPositionSql(db.dialect, gtid->executed);
+      if (!stmts.ok()) return stmts.status();
+      for (const std::string& sql : *stmts) MANAGE_RETURN_IF_ERROR(db.conn->Execute(sql));
+    }
+  }
   if (deps.config->failover.semi_sync) {
     MANAGE_RETURN_IF_ERROR(db.conn->Execute("SET GLOBAL rpl_semi_sync_master_enabled=OFF"));
   }

@@ -12,7 +12,8 @@ using Strings = std::vector<std::string>;
 using Lock = HookFixture::Lock;
 
 // Before repointing, the errant-transaction check reads this node's GTID state
-// and the new source's, then the source's binlog state.
+// and the new source's, then the source's binlog state; after stopping
+// replication, this node's state again (to replicate from all it has).
 constexpr char kGtidState[] =
     "SELECT @@GLOBAL.gtid_current_pos, @@GLOBAL.gtid_binlog_pos, @@GLOBAL.gtid_slave_pos";
 constexpr char kBinlogState[] = "SELECT @@GLOBAL.gtid_binlog_state AS s";
@@ -37,13 +38,14 @@ TEST_CASE("on_change converges replication only on replicas of another holder") 
       {"replica pointing elsewhere", Lock::kHeldByOther, cluster::Role::kReplica,
        ReplicaOf("10.0.0.99"),
        Strings{"SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS", kGtidState, kGtidState,
-               kBinlogState, "STOP SLAVE", ChangeMasterTo(kOtherAddress), "START SLAVE"}},
+               kBinlogState, "STOP SLAVE", kGtidState, ChangeMasterTo(kOtherAddress),
+               "START SLAVE"}},
       {"replica with replication not configured",
        Lock::kHeldByOther,
        cluster::Role::kReplica,
        {},
        Strings{"SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS", kGtidState, kGtidState,
-               kBinlogState, ChangeMasterTo(kOtherAddress), "START SLAVE"}},
+               kBinlogState, kGtidState, ChangeMasterTo(kOtherAddress), "START SLAVE"}},
       {"fresh node not yet given a role by health",
        Lock::kHeldByOther,
        cluster::Role::kUnknown,
