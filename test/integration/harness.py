@@ -241,6 +241,10 @@ class Node:
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
+        self._forget_process()
+
+    def _forget_process(self):
+        """After ContainerPilot exited: no mysqld left behind, log closed."""
         self._kill_leftover_mysqld()
         self.proc = None
         if self.log_file:
@@ -320,11 +324,7 @@ class Node:
             signal_pids(pids, signal.SIGKILL)
             time.sleep(0.05)
         self.proc.wait(timeout=30)
-        self._kill_leftover_mysqld()
-        self.proc = None
-        if self.log_file:
-            self.log_file.close()
-            self.log_file = None
+        self._forget_process()
 
     def supervise(self, max_restarts=5, window=300.0, interval=0.5):
         """Restarts ContainerPilot whenever it exits on its own, like Docker's
