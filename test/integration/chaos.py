@@ -340,7 +340,10 @@ class Chaos:
         self.say(f"starting {NODES} nodes: {self.consul.addr}, base dir "
                  f"{self.cluster.base_dir}")
         for node in self.cluster.start(NODES):
-            node.supervise()
+            # Every stop round usually reclones the frozen node: one restart
+            # each. Back-to-back stop rounds on the same node must not exhaust
+            # the budget (Docker's restart: always has none).
+            node.supervise(max_restarts=30, window=600.0)
         self.cluster.wait_healthy(self.nodes, timeout=START_TIMEOUT)
         primary = wait_for("a writable primary", self.writable_holder, timeout=ROUND_TIMEOUT)
         self.say(f"primary {primary.name}; waiting for the first snapshot")
