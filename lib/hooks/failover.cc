@@ -89,9 +89,10 @@ class FailoverLock {
 
   void Release() {
     if (session_.empty()) return;
-    (void)deps_.consul->Release(deps_.config->failover.lock_key, session_);
+    // Destroying the session deletes the key it holds (Behavior=delete), and
+    // only while it holds it: a Release first would leave the key behind, a
+    // Delete of our own could remove the next coordinator's.
     (void)deps_.consul->DestroySession(session_);
-    (void)deps_.consul->Delete(deps_.config->failover.lock_key);
     session_.clear();
   }
 
@@ -473,7 +474,7 @@ Status RunFailover(Deps& deps, cluster::NodeState& state, const FailoverOptions&
     }
     if (designated) return PromoteSelf(deps, state, *d);
     if (view->failover_held) {
-      deps.clock->SleepFor(designated ? kFastPoll : kPoll);
+      deps.clock->SleepFor(kPoll);
       continue;
     }
     if (!PartOfCluster(state)) return Status::Ok();

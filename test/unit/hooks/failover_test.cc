@@ -69,10 +69,10 @@ TEST_CASE("failover: the chosen node takes the lock, then stops being a replica,
   CHECK(f.Logged("chose the new primary"));
 }
 
-TEST_CASE("failover: FAILOVER_PRIORITY and NO_FAILOVER come from the other nodes' tags") {
+TEST_CASE("failover: a lone candidate tagged no-failover is never promoted") {
   OrphanFixture f(Env{{"NO_FAILOVER", "yes"}});
-  // This node's own tags say no-failover; the other node is not reachable as a
-  // candidate through the fake, so nobody may be promoted.
+  // The only passing node is this one, and its service tag says no-failover
+  // (what containerpilot.json5 publishes for NO_FAILOVER=yes).
   f.consul.DeregisterService(kNode, "node1");
   f.consul.RegisterService({kNode, "mysql", "node1", kAddress, 3306, {"no-failover"}, true});
   f.consul.DeregisterService(kOther, "node2");
