@@ -587,6 +587,10 @@ Status RunSwitchover(Deps& deps, cluster::NodeState& state, const SwitchoverOpti
     return Status::DeadlineExceeded(d.candidate + " did not catch up to " + d.gtid);
   }
   MANAGE_RETURN_IF_ERROR(lock.Release());
+  // From here this node is not the primary, whoever takes the lock: a health
+  // pass after the caller drops kHandoverLock must follow (or, if nobody takes
+  // it, fail over), never take the lock back.
+  MANAGE_RETURN_IF_ERROR(state.SetRole(cluster::Role::kReplica));
   bool handed = WaitForHolder(deps, lock, d.candidate,
                               deps.clock->Monotonic() + config.lock_delay + seconds(15), flock);
   auto blocked = std::chrono::duration_cast<milliseconds>(deps.clock->Monotonic() - fenced_at);
@@ -609,7 +613,6 @@ Status RunSwitchover(Deps& deps, cluster::NodeState& state, const SwitchoverOpti
                                         {"gtid", d.gtid},
                                         {"writes_blocked_ms", std::to_string(blocked.count())}});
   if (!options.rejoin) return Status::Ok();
-  MANAGE_RETURN_IF_ERROR(state.SetRole(cluster::Role::kReplica));
   return FollowPrimary(deps, state, d.candidate);
 }
 

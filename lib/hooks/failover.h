@@ -37,6 +37,18 @@
 // until T has applied them, and releases PRIMARY_KEY (a voluntary release has
 // no lock-delay); T's waiter takes it within one poll and promotes; P then
 // repoints to T. Writes are blocked from P's fence to T's promotion.
+//
+// On P itself the switchover runs beside P's own health passes, each of which
+// reads PRIMARY_KEY and then converges mysqld to what it read. Interleaved, a
+// pass could read "P holds the lock" just before the fence and set read_only
+// OFF just after it (two writable nodes once T promotes), or read "free, and
+// the value names P" just after the release and take the lock back. So the
+// switchover holds the node's handover lock (kHandoverLock, a flock in the
+// state dir) from before it checks that P holds PRIMARY_KEY until it has
+// released it and recorded P's role as replica; a health pass makes its whole
+// decision under the same lock, and one that finds it taken only renews the
+// session (a long catch-up must not cost P its lock) and changes nothing.
+// flock dies with its process: a killed switchover leaves no lock behind.
 #pragma once
 
 #include <string>
@@ -68,8 +80,11 @@ struct SwitchoverOptions {
   bool rejoin = true;  // repoint this node to the new primary afterwards
 };
 
+// The state-dir file whose flock orders a switchover and health passes.
+inline constexpr char kHandoverLock[] = "handover.lock";
+
 // Hands the primary role from this node (which must hold PRIMARY_KEY) to
-// another; see the protocol above.
+// another; see the protocol above. The caller holds kHandoverLock.
 Status RunSwitchover(Deps& deps, cluster::NodeState& state, const SwitchoverOptions& options);
 
 // Starts `manage on_change` detached unless one already runs on this node:

@@ -12,6 +12,7 @@
 #include "cluster/primary_lock.h"
 #include "cluster/role.h"
 #include "hooks/failover.h"
+#include "hooks/file_lock.h"
 #include "hooks/hooks.h"
 #include "hooks/local_db.h"
 #include "hooks/primary.h"
@@ -84,12 +85,31 @@ Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::Pri
   return Status::Internal("unhandled role action");
 }
 
+// A switchover on this node holds kHandoverLock: it owns read_only and the
+// lock until it ends. Keep the session alive through a long catch-up, and
+// report healthy so that ContainerPilot keeps the check (and so the session)
+// passing; the switchover itself fails over if the hand-over fails.
+Status DuringHandover(Deps& deps, cluster::NodeState& state) {
+  deps.log.Info("a switchover runs on this node; leaving the role to it");
+  if (state.Session().empty()) return Status::Ok();  // released already
+  cluster::PrimaryLock lock(deps.config, deps.consul, &state);
+  return lock.Renew().Annotate("renewing the primary session during a switchover");
+}
+
 }  // namespace
 
 Status Health(Deps& deps, const Args& args) {
   MANAGE_RETURN_IF_ERROR(CheckArgs(args, {"--primary"}));
   cluster::NodeState state(deps.fs, deps.config->state_dir);
   if (HasFlag(args, "--primary")) return PrimaryOnly(deps, state);
+  // The whole decision below, from reading the lock to converging mysqld,
+  // happens under kHandoverLock, or not at all (failover.h: a switchover on
+  // this node must not be undone by a pass that read the lock before it).
+  FileLock handover(state.Path(kHandoverLock), FileLock::kTry);
+  if (!handover.ok()) {
+    if (!handover.busy()) return Status::Internal("cannot lock " + state.Path(kHandoverLock));
+    return DuringHandover(deps, state);
+  }
 
   auto db = ConnectLocal(deps);
   if (!db.ok()) return db.status();

@@ -3,8 +3,11 @@
 // The protocol is in failover.h.
 #include <fmt/format.h>
 
+#include <memory>
+
 #include "cluster/primary_lock.h"
 #include "hooks/failover.h"
+#include "hooks/file_lock.h"
 #include "hooks/hooks.h"
 #include "hooks/local_db.h"
 
@@ -29,12 +32,23 @@ Result<std::string> TargetArg(const Config& config, const Args& args) {
   return target;
 }
 
+// kHandoverLock, waiting for a health pass that holds it (a few ms; at most
+// its Consul and MySQL timeouts).
+Result<std::unique_ptr<FileLock>> LockHandover(cluster::NodeState& state) {
+  std::string path = state.Path(kHandoverLock);
+  auto held = std::make_unique<FileLock>(path);
+  if (!held->ok()) return Status::Internal("cannot lock " + path);
+  return held;
+}
+
 }  // namespace
 
 Status Switchover(Deps& deps, const Args& args) {
   auto target = TargetArg(*deps.config, args);
   if (!target.ok()) return target.status();
   cluster::NodeState state(deps.fs, deps.config->state_dir);
+  auto handover = LockHandover(state);
+  if (!handover.ok()) return handover.status();
   SwitchoverOptions options;
   options.target = *target;
   return RunSwitchover(deps, state, options);
@@ -43,6 +57,9 @@ Status Switchover(Deps& deps, const Args& args) {
 Status PreStop(Deps& deps, const Args& args) {
   MANAGE_RETURN_IF_ERROR(CheckArgs(args, {}));
   cluster::NodeState state(deps.fs, deps.config->state_dir);
+  // Held through the fallback too: no health pass may undo its fence.
+  auto handover = LockHandover(state);
+  if (!handover.ok()) return handover.status();
   cluster::PrimaryLock lock(deps.config, deps.consul, &state);
   auto view = lock.Read();
   if (!view.ok()) return view.status();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <vector>
 
 #include "sys/clock.h"
@@ -22,7 +23,11 @@ class FakeClock final : public Clock {
   void SleepFor(std::chrono::milliseconds d) override {
     sleeps_.push_back(d);
     Advance(d);
+    if (on_sleep) on_sleep();
   }
+  // Runs after every SleepFor: a test plays the other processes of a
+  // protocol (another node taking a lock) while the code under test waits.
+  std::function<void()> on_sleep;
 
   // Moves both clocks forward; negative durations are ignored.
   void Advance(std::chrono::milliseconds d) {

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "hooks/failover.h"
+#include "hooks/file_lock.h"
 #include "unit/hooks/hook_fixture.h"
 
 namespace manage::hooks {
@@ -222,6 +224,89 @@ TEST_CASE("fencing kills client connections before and after setting read_only")
   CHECK_FALSE(Health(f.deps, {}).ok());
   CHECK(f.Writes() == Strings{"KILL CONNECTION 11", "KILL CONNECTION 12", "SET GLOBAL read_only=ON",
                               "KILL CONNECTION 13"});
+}
+
+// The primary's side of a switchover, with kOther playing the target: it marks
+// itself armed once designated, and takes PRIMARY_KEY once released.
+struct SwitchoverFixture : HookFixture {
+  SwitchoverFixture() {
+    HoldLockHere();
+    REQUIRE(state().SetBootstrapped().ok());
+    REQUIRE(state().SetRole(cluster::Role::kPrimary).ok());
+    RegisterOther();
+    ScriptReadOnly(false);
+    clock.on_sleep = [this] { PlayTarget(); };
+  }
+  void PlayTarget() {
+    auto kv = consul.Peek(config.failover.lock_key);
+    if (!kv) return;
+    auto d = cluster::ParseDesignation(kv->value);
+    if (!d.ok() || d->candidate != kOther) return;
+    if (!consul.Peek(config.failover.lock_key + "-armed")) {
+      REQUIRE(consul.Put(config.failover.lock_key + "-armed", kOther).ok());
+    }
+    if (!d->gtid.empty() && !LockHeld()) GiveLockTo(kOther);
+  }
+};
+
+TEST_CASE("switchover on a clean stop: fence, hand over, and leave this node a replica") {
+  SwitchoverFixture f;
+  REQUIRE(PreStop(f.deps, {}).ok());
+  CHECK(f.Writes() == Strings{"SET GLOBAL read_only=ON"});
+  auto kv = f.consul.Peek(f.config.keys.primary_key);
+  REQUIRE(kv);
+  CHECK(kv->value == kOther);
+  // Recorded before the handover lock is dropped, so that the next health
+  // pass follows the new primary instead of taking the lock back.
+  CHECK(f.state().LastRole() == cluster::Role::kReplica);
+  CHECK(f.state().Session().empty());
+  CHECK_FALSE(f.consul.Peek(f.config.failover.lock_key));
+}
+
+TEST_CASE("health: a pass while a switchover runs on this node changes nothing") {
+  struct Row {
+    const char* what;
+    bool lock_held_here;
+  };
+  const Row rows[] = {
+      // It read the lock as ours just before the switchover fenced mysqld.
+      {"before the release", true},
+      // It read the lock as free, its value still naming this node.
+      {"after the release", false},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.what);
+    HookFixture f;
+    if (row.lock_held_here) {
+      f.HoldLockHere();
+    } else {
+      f.RegisterSelf();
+      f.GiveLockTo(kNode, "node1");
+      REQUIRE(
+          f.consul
+              .Release(f.config.keys.primary_key, f.consul.Peek(f.config.keys.primary_key)->session)
+              .value());
+    }
+    REQUIRE(f.state().SetBootstrapped().ok());
+    REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());
+    f.ScriptReadOnly(true);  // fenced by the switchover
+    {
+      FileLock switchover(f.StatePath(kHandoverLock));
+      REQUIRE(switchover.ok());
+      REQUIRE(Health(f.deps, {}).ok());
+      CHECK(f.Writes().empty());
+      CHECK(f.LockHeld() == row.lock_held_here);
+      CHECK(f.Called("RenewSession") == row.lock_held_here);
+    }
+    // The same pass without a switchover would have undone the fence, or
+    // taken the lock back.
+    (void)Health(f.deps, {});
+    if (row.lock_held_here) {
+      CHECK(f.Writes() == Strings{"SET GLOBAL read_only=OFF"});
+    } else {
+      CHECK(f.LockHeld());
+    }
+  }
 }
 
 }  // namespace
