@@ -80,6 +80,7 @@ KINDS = ("kill", "term", "stop")
 NODES = 3
 PROBE_INTERVAL = 0.1   # seconds between two probes of one node, or of Consul
 PROBE_TIMEOUT = 0.3    # a node that does not answer within this is "unknown"
+MAX_SPAN = 0.5         # two read_only=0 answers further apart prove nothing between them
 WRITER_TIMEOUT = 60    # the writer's read timeout: long on purpose
 WRITE_GAP = 0.01       # the writer's sleep between two inserts
 ROUND_TIMEOUT = 180    # for each wait of a round (new primary, convergence)
@@ -105,7 +106,8 @@ class Interrupted(Exception):
 
 @dataclass
 class Sample:
-    """One probe: when it was sent and answered, and the answer."""
+    """One probe: when the question was sent (on a node: after connecting) and
+    answered, and the answer."""
     t_start: float
     t_end: float
     value: str  # a node: WRITABLE, READ_ONLY or UNKNOWN; Consul: holder, None or UNKNOWN
@@ -139,6 +141,7 @@ class Round:
     lost: int = 0
     overlaps: int = 0
     longest_overlap_ms: int = 0
+    overlap_evidence: list = None
     acks_without_lock: int = 0
 
 
@@ -155,13 +158,13 @@ class Ticker(threading.Thread):
     def run(self):
         next_tick = time.monotonic()
         while not self._done.is_set():
-            t_start = time.monotonic()
-            value = self.probe()
+            t_start, value = self.probe()
             self.samples.append(Sample(t_start, time.monotonic(), value))
             next_tick = max(next_tick + PROBE_INTERVAL, time.monotonic())
             self._done.wait(next_tick - time.monotonic())
 
     def probe(self):
+        """(when the question was sent, the answer)"""
         raise NotImplementedError
 
     def stop(self):
@@ -178,16 +181,20 @@ class NodeProber(Ticker):
         self.conn = None
 
     def probe(self):
+        t_sent = time.monotonic()
         try:
             if self.conn is None:
                 self.conn = self.node.connect(database=None, timeout=PROBE_TIMEOUT)
             with self.conn.cursor() as cur:
+                # A connection made while the node was frozen completes after
+                # it resumes: the answer is about now, not about then.
+                t_sent = time.monotonic()
                 cur.execute("SELECT @@read_only")
-                return READ_ONLY if int(cur.fetchone()[0]) else WRITABLE
+                return t_sent, READ_ONLY if int(cur.fetchone()[0]) else WRITABLE
         except (pymysql.MySQLError, OSError):
             close_quietly(self.conn)
             self.conn = None
-            return UNKNOWN
+            return t_sent, UNKNOWN
 
 
 class HolderProber(Ticker):
@@ -198,10 +205,11 @@ class HolderProber(Ticker):
         self.cluster = cluster
 
     def probe(self):
+        t_sent = time.monotonic()
         try:
-            return self.cluster.primary_name()
+            return t_sent, self.cluster.primary_name()
         except Exception:  # Consul unreachable or answering nonsense
-            return UNKNOWN
+            return t_sent, UNKNOWN
 
 
 class Writer(threading.Thread):
@@ -512,8 +520,8 @@ class Chaos:
             if r.t_thaw is not None and r.t_end is not None:
                 r.fenced_ms = fenced_after_resume(self.probers[r.old].samples, r.t_thaw,
                                                   r.t_end)
-            r.overlaps, r.longest_overlap_ms = overlaps(self.probers, self.t_begin,
-                                                        r.t_fault, r.window_end)
+            r.overlaps, r.longest_overlap_ms, r.overlap_evidence = overlaps(
+                self.probers, self.t_begin, r.t_fault, r.window_end)
             r.acks_without_lock = len(acks_without_lock(self.writer.writes, self.holder.samples,
                                                         r.t_fault, r.window_end))
 
@@ -565,25 +573,50 @@ def fenced_after_resume(samples, t_thaw, t_end):
 
 
 def overlaps(probers, t_begin, t_from, t_to):
-    """(ticks, longest run in ms) in [t_from, t_to) where 2+ nodes answered read_only=0.
+    """Two nodes writable at one instant, in [t_from, t_to): (observations,
+    longest run in ms, a few lines of evidence).
 
-    Ticks are PROBE_INTERVAL slots counted from t_begin; a node counts in the
-    slot in which its answer arrived."""
-    writable_slots = []
-    for prober in probers.values():
-        writable_slots.append({int((s.t_end - t_begin) / PROBE_INTERVAL)
-                               for s in list(prober.samples)
-                               if t_from <= s.t_end < t_to and s.value == WRITABLE})
-    counts = {}
-    for slots in writable_slots:
-        for slot in slots:
-            counts[slot] = counts.get(slot, 0) + 1
-    overlapping = sorted(slot for slot, n in counts.items() if n >= 2)
+    Each node has its own prober, so the answers of two nodes are never
+    simultaneous, and two read_only=0 answers in one probe tick do not prove
+    an overlap: a clean hand-over fits between them (the old primary's last
+    read_only=0 just before its fence, the new primary's first just after its
+    promotion, tens of ms later). What proves one: node A answered read_only=0
+    twice in a row, at most MAX_SPAN apart, and node B's read_only=0 was asked
+    after A's first answer came back and answered before A's second was asked.
+    A was writable at both moments, so (short of flipping twice within one
+    tick) also at B's. Each such answer of B is one observation; the longest
+    run is in consecutive probe ticks."""
+    series = {name: [s for s in list(p.samples) if t_from <= s.t_end < t_to]
+              for name, p in probers.items()}
+    spans = {}  # node -> [(known writable from, until)], in time order
+    for name, samples in series.items():
+        spans[name] = [(a.t_end, b.t_start) for a, b in zip(samples, samples[1:])
+                       if a.value == WRITABLE and b.value == WRITABLE
+                       and b.t_start - a.t_end <= MAX_SPAN]
+    ticks, evidence = set(), []
+    for name, samples in series.items():
+        for other, other_spans in spans.items():
+            if other == name or not other_spans:
+                continue
+            starts = [lo for lo, _ in other_spans]
+            for s in samples:
+                if s.value != WRITABLE:
+                    continue
+                i = bisect.bisect_right(starts, s.t_start) - 1
+                if i >= 0 and s.t_end <= other_spans[i][1]:
+                    ticks.add(int((s.t_end - t_begin) / PROBE_INTERVAL))
+                    if len(evidence) < 3:
+                        lo, hi = other_spans[i]
+                        evidence.append(
+                            f"{name} read_only=0 at +{s.t_start - t_begin:.3f}.."
+                            f"{s.t_end - t_begin:.3f} s while {other} answered read_only=0 "
+                            f"at +{lo - t_begin:.3f} and +{hi - t_begin:.3f} s")
     longest = run = 0
-    for i, slot in enumerate(overlapping):
-        run = run + 1 if i and slot == overlapping[i - 1] + 1 else 1
-        longest = max(longest, run)
-    return len(overlapping), round(longest * PROBE_INTERVAL * 1000)
+    previous = None
+    for tick in sorted(ticks):
+        run = run + 1 if previous is not None and tick == previous + 1 else 1
+        longest, previous = max(longest, run), tick
+    return len(ticks), round(longest * PROBE_INTERVAL * 1000), evidence
 
 
 def acks_without_lock(writes, holder_samples, t_from=None, t_to=None):
@@ -645,6 +678,7 @@ class Report:
                 found.append(f"round {r.number} ({r.kind}): {r.old} did not rejoin as a replica")
             if r.kind in ("kill", "term") and r.overlaps:
                 found.append(f"round {r.number} ({r.kind}): {r.overlaps} writable overlaps")
+                found.extend("    " + line for line in r.overlap_evidence or [])
             if r.divergent:
                 found.append(f"round {r.number} ({r.kind}): {r.divergent} divergent nodes")
         if self.acks_without_lock:
@@ -778,8 +812,8 @@ def summarize(chaos, report, t_stop):
     writes = chaos.writer.writes
     report.writes_acked = sum(w.acked for w in writes)
     report.writes_failed = len(writes) - report.writes_acked
-    report.overlaps, report.longest_overlap_ms = overlaps(chaos.probers, chaos.t_begin,
-                                                          chaos.t_begin, t_stop)
+    report.overlaps, report.longest_overlap_ms, _ = overlaps(chaos.probers, chaos.t_begin,
+                                                             chaos.t_begin, t_stop)
     report.acks_without_lock = len(acks_without_lock(writes, chaos.holder.samples))
     report.lost = chaos.lost_at_last_check
     report.restarts = {n.name: len(n.restarts) for n in chaos.nodes}

@@ -1,0 +1,65 @@
+"""Unit test: how chaos.py reads its probe samples (no servers)."""
+
+import os
+import sys
+import unittest
+from types import SimpleNamespace
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import chaos  # noqa: E402
+from chaos import READ_ONLY, UNKNOWN, WRITABLE, Sample  # noqa: E402
+
+TICK = chaos.PROBE_INTERVAL
+
+
+def prober(answers, offset=0.0, took=0.002):
+    """A node probed every tick from `offset`: answers[i] at offset + i * TICK."""
+    samples = [Sample(offset + i * TICK, offset + i * TICK + took, value)
+               for i, value in enumerate(answers)]
+    return SimpleNamespace(samples=samples)
+
+
+def measure(probers):
+    return chaos.overlaps(probers, 0.0, 0.0, 100.0)
+
+
+class OverlapsTest(unittest.TestCase):
+    def test_a_hand_over_inside_one_tick_is_no_overlap(self):
+        # a fences between its answers at 0.300 and 0.400; b is writable from
+        # its answer at 0.330 on: both answered read_only=0 in tick 3.
+        a = prober([WRITABLE] * 4 + [READ_ONLY] * 6)
+        b = prober([READ_ONLY] * 3 + [WRITABLE] * 7, offset=0.03)
+        self.assertEqual(measure({"a": a, "b": b}), (0, 0, []))
+
+    def test_an_answer_between_two_writable_answers_of_another_node_is_one(self):
+        a = prober([WRITABLE] * 10)
+        b = prober([UNKNOWN] * 4 + [WRITABLE] + [READ_ONLY] * 5, offset=0.05)
+        count, longest, evidence = measure({"a": a, "b": b})
+        self.assertEqual((count, longest), (1, 100))
+        self.assertEqual(len(evidence), 1)
+        self.assertIn("b read_only=0 at +0.450..0.452 s while a answered read_only=0", evidence[0])
+
+    def test_a_long_overlap_counts_every_tick(self):
+        a = prober([WRITABLE] * 10)
+        b = prober([READ_ONLY] * 2 + [WRITABLE] * 5 + [READ_ONLY] * 3, offset=0.05)
+        count, longest, _ = measure({"a": a, "b": b})
+        # b's five answers (ticks 2..6) each fall between two of a's; a's
+        # answers in ticks 3..6 fall between b's, ticks already counted.
+        self.assertEqual((count, longest), (5, 500))
+
+    def test_answers_too_far_apart_prove_nothing(self):
+        # a's prober stalled for a second between two read_only=0 answers.
+        a = SimpleNamespace(samples=[Sample(0.0, 0.002, WRITABLE), Sample(1.0, 1.002, WRITABLE)])
+        b = prober([WRITABLE], offset=0.5)
+        self.assertEqual(measure({"a": a, "b": b})[0], 0)
+
+    def test_a_slow_answer_straddling_the_other_nodes_answer_proves_nothing(self):
+        a = prober([WRITABLE] * 3)
+        # Asked after a's first answer, but answered after a's second was
+        # asked: b may have been read when a no longer was writable.
+        b = SimpleNamespace(samples=[Sample(0.05, 0.15, WRITABLE)])
+        self.assertEqual(measure({"a": a, "b": b})[0], 0)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
