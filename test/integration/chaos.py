@@ -620,22 +620,46 @@ def overlaps(probers, t_begin, t_from, t_to):
 
 
 def acks_without_lock(writes, holder_samples, t_from=None, t_to=None):
-    """Acknowledged writes whose node held PRIMARY_KEY neither in the last Consul
-    sample answered before the ack nor in the first one sent after it."""
-    known = [s for s in holder_samples if s.value != UNKNOWN]
-    ends = [s.t_end for s in known]
-    starts = [s.t_start for s in known]
-    found = []
-    for w in writes:
-        if not w.acked or (t_from is not None and not t_from <= w.t_ack < t_to):
-            continue
-        before = bisect.bisect_right(ends, w.t_ack) - 1
-        after = bisect.bisect_left(starts, w.t_ack)
-        if before < 0 or after >= len(known):
-            continue
-        if known[before].value != w.node and known[after].value != w.node:
-            found.append(w)
-    return found
+    """Acknowledged writes whose node held PRIMARY_KEY in no Consul sample from
+    the last one answered before the write was sent to the first one asked
+    after it was acknowledged.
+
+    The commit happens somewhere between the two. One made while the node held
+    the lock can still reach its client late: a primary frozen after a replica
+    acknowledged a commit, but before it answered OK, answers on resuming, when
+    another node holds the lock (late_acks). Such a write is on that replica,
+    so on the new primary; one committed without the lock is on no other node,
+    and also counts as lost."""
+    holders = Holders(holder_samples)
+    return [w for w in writes if w.acked and (t_from is None or t_from <= w.t_ack < t_to)
+            and holders.held(w.node, w.t_send, w.t_ack) is False]
+
+
+def late_acks(writes, holder_samples):
+    """Acknowledged writes whose node held PRIMARY_KEY when they were sent but
+    not when they were acknowledged (see acks_without_lock)."""
+    holders = Holders(holder_samples)
+    return [w for w in writes if w.acked and holders.held(w.node, w.t_ack, w.t_ack) is False
+            and holders.held(w.node, w.t_send, w.t_ack)]
+
+
+class Holders:
+    """The known answers of the Consul prober, searchable by time."""
+
+    def __init__(self, samples):
+        self.known = [s for s in samples if s.value != UNKNOWN]
+        self.ends = [s.t_end for s in self.known]
+        self.starts = [s.t_start for s in self.known]
+
+    def held(self, node, t_from, t_to):
+        """Did node hold PRIMARY_KEY in any sample from the last one answered
+        before t_from to the first one asked after t_to? None: no sample on
+        one side."""
+        first = bisect.bisect_right(self.ends, t_from) - 1
+        last = bisect.bisect_left(self.starts, t_to)
+        if first < 0 or last >= len(self.known):
+            return None
+        return any(s.value == node for s in self.known[first:last + 1])
 
 
 def percentile(values, p):
@@ -655,6 +679,7 @@ class Report:
     overlaps: int = 0  # over the whole run
     longest_overlap_ms: int = 0
     acks_without_lock: int = 0  # over the whole run
+    late_acks: int = 0  # acknowledged after the node lost the lock, committed before
     lost: int = None  # acknowledged ids missing on the final primary
     restarts: dict = None  # node -> supervisor restarts
     gave_up: list = None  # supervisor messages
@@ -743,7 +768,9 @@ class Report:
 
     def text(self):
         lines = [f"seed {self.seed}; {len(self.rounds)} of {self.planned} rounds; writes "
-                 f"{self.writes_acked} acknowledged, {self.writes_failed} failed",
+                 f"{self.writes_acked} acknowledged, {self.writes_failed} failed; "
+                 f"{self.late_acks} acknowledged late (sent to the lock holder, answered "
+                 f"after it lost the lock: committed before, see acks_without_lock)",
                  "p50/p95/max: seconds from the fault to another node answering read_only=0; "
                  "fenced: ms from SIGCONT to the old primary fenced",
                  "", self.table(), ""]
@@ -815,6 +842,7 @@ def summarize(chaos, report, t_stop):
     report.overlaps, report.longest_overlap_ms, _ = overlaps(chaos.probers, chaos.t_begin,
                                                              chaos.t_begin, t_stop)
     report.acks_without_lock = len(acks_without_lock(writes, chaos.holder.samples))
+    report.late_acks = len(late_acks(writes, chaos.holder.samples))
     report.lost = chaos.lost_at_last_check
     report.restarts = {n.name: len(n.restarts) for n in chaos.nodes}
     report.gave_up = [n.supervisor_gave_up for n in chaos.nodes if n.supervisor_gave_up]

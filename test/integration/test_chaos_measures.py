@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chaos  # noqa: E402
-from chaos import READ_ONLY, UNKNOWN, WRITABLE, Sample  # noqa: E402
+from chaos import READ_ONLY, UNKNOWN, WRITABLE, Sample, Write  # noqa: E402
 
 TICK = chaos.PROBE_INTERVAL
 
@@ -59,6 +59,37 @@ class OverlapsTest(unittest.TestCase):
         # asked: b may have been read when a no longer was writable.
         b = SimpleNamespace(samples=[Sample(0.05, 0.15, WRITABLE)])
         self.assertEqual(measure({"a": a, "b": b})[0], 0)
+
+
+
+class AcksWithoutLockTest(unittest.TestCase):
+    # Consul says: a holds PRIMARY_KEY until 1.0 s, then nobody (UNKNOWN once),
+    # then b from 2.0 s.
+    HOLDER = [Sample(i * TICK, i * TICK + 0.001,
+                     "a" if i < 10 else UNKNOWN if i == 15 else None if i < 20 else "b")
+              for i in range(40)]
+
+    def classify(self, node, t_send, t_ack):
+        w = Write(1, node, t_send, t_ack, True)
+        return (len(chaos.acks_without_lock([w], self.HOLDER)),
+                len(chaos.late_acks([w], self.HOLDER)))
+
+    def test_by_when_it_was_sent_and_answered(self):
+        rows = [
+            ("sent and answered while a held the lock", "a", 0.305, 0.306, (0, 0)),
+            ("sent to a, frozen, answered while b holds it", "a", 0.905, 3.005, (0, 1)),
+            ("sent to a after it lost the lock", "a", 1.205, 1.206, (1, 0)),
+            ("sent to a once b holds the lock", "a", 2.505, 2.506, (1, 0)),
+            ("sent to b once it holds the lock", "b", 2.505, 2.506, (0, 0)),
+            ("after the last Consul answer: unknown", "a", 3.95, 3.96, (0, 0)),
+        ]
+        for what, node, t_send, t_ack, expected in rows:
+            with self.subTest(what):
+                self.assertEqual(self.classify(node, t_send, t_ack), expected)
+
+    def test_a_write_that_failed_never_counts(self):
+        w = Write(1, "a", 2.505, 2.506, False)
+        self.assertEqual(chaos.acks_without_lock([w], self.HOLDER), [])
 
 
 if __name__ == "__main__":
