@@ -23,15 +23,26 @@ namespace manage::hooks {
 namespace {
 
 // The health of the ${SERVICE_NAME}-primary job: does our session hold the lock?
+// On a node that was primary, a "no" (or no answer) also fences it, as the
+// main pass does. Two independent checks matter after a freeze: the pass that
+// was frozen mid-run is killed by its timeout on resume, and the next one is a
+// whole interval away; the other job's pass usually runs at once.
 Status PrimaryOnly(Deps& deps, cluster::NodeState& state) {
   cluster::PrimaryLock lock(deps.config, deps.consul, &state);
   auto view = lock.Read();
-  if (!view.ok()) return view.status();
   std::string mine = state.Session();
-  if (view->held && !mine.empty() && view->holder_session == mine) return Status::Ok();
-  return Status::FailedPrecondition(
-      view->held ? fmt::format("not the primary ({} holds the lock)", view->value)
-                 : "not the primary (the lock is free)");
+  if (view.ok() && view->held && !mine.empty() && view->holder_session == mine) {
+    return Status::Ok();
+  }
+  Status s = !view.ok()   ? view.status()
+             : view->held ? Status::FailedPrecondition(
+                                fmt::format("not the primary ({} holds the lock)", view->value))
+                          : Status::FailedPrecondition("not the primary (the lock is free)");
+  if (state.LastRole() == cluster::Role::kPrimary) {
+    auto db = ConnectLocal(deps);
+    if (db.ok()) (void)EnsureReadOnly(deps, *db, true, "fenced: " + s.message());
+  }
+  return s;
 }
 
 }  // namespace

@@ -250,7 +250,38 @@ TEST_CASE("health --primary passes only on the node whose session holds the lock
     f.RegisterOther();
     f.SetLock(row.lock);
     CHECK(Health(f.deps, {"--primary"}).code() == row.code);
-    CHECK(f.db().connects().empty());  // the -primary check never touches mysqld
+    CHECK(f.db().connects().empty());  // on a node that was not primary, mysqld is left alone
+  }
+}
+
+TEST_CASE("health --primary fences a node that was primary and no longer holds the lock") {
+  using Lock = HookFixture::Lock;
+  struct Row {
+    const char* what;
+    Lock lock;
+    bool consul_down;
+    Strings writes;
+  };
+  const Row rows[] = {
+      {"held by this node's session", Lock::kHeldHere, false, {}},
+      {"held by another node (resumed after a freeze)",
+       Lock::kHeldByOther,
+       false,
+       {"SET GLOBAL read_only=ON"}},
+      {"free", Lock::kFree, false, {"SET GLOBAL read_only=ON"}},
+      {"Consul unreachable", Lock::kHeldHere, true, {"SET GLOBAL read_only=ON"}},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.what);
+    HookFixture f;
+    f.RegisterOther();
+    f.SetLock(row.lock);
+    REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());
+    f.ScriptReadOnly(false);
+    if (row.consul_down) f.consul.FailNext(1, Status::Unavailable("connection refused"), "List");
+    Status s = Health(f.deps, {"--primary"});
+    CHECK(s.ok() == row.writes.empty());
+    CHECK(f.Writes() == row.writes);
   }
 }
 
