@@ -29,6 +29,17 @@ def writable(nodes):
     return out
 
 
+def wait_all_follow(nodes, primary, timeout=30):
+    """Every node but `primary` replicates from it (SHOW SLAVE STATUS names it)."""
+    def source(node):
+        rows = node.sql("SHOW SLAVE STATUS")
+        return rows[0][1] if rows else None
+    for n in nodes:
+        if n is not primary:
+            wait_for(f"{n.name} to replicate from {primary.name}",
+                     lambda n=n: source(n) == primary.ip, timeout=timeout)
+
+
 class FailoverTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -118,6 +129,8 @@ class FailoverTest(unittest.TestCase):
             wait_for("exactly one writable node", lambda: writable(c.nodes) == [target],
                      timeout=30)
             self.assertEqual(old.state("role"), "replica")
+            # Every other node repoints to the new primary (not only through the old one).
+            wait_all_follow(c.nodes, target)
             target.sql("INSERT INTO t VALUES (3, 'after the switchover')", "appdb")
             for n in c.nodes:
                 c.wait_row(n, "t", 3)
@@ -136,6 +149,7 @@ class FailoverTest(unittest.TestCase):
 
         def step():
             primary = c.primary()
+            wait_all_follow(c.nodes, primary)
             errant, other = [n for n in c.nodes if n is not primary]
             # root bypasses read_only: a write only this replica has.
             errant.sql("INSERT INTO t VALUES (100, 'errant')", "appdb")
