@@ -53,8 +53,10 @@ from urllib.parse import quote, urlsplit
 
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent.parent
-DEFAULT_TRANSCRIPT = (REPO_ROOT.parent / "shared" / "reference" /
-                      "consul-api-transcript.md")
+# A copy kept with the tests, so that they run from any checkout; the
+# recording itself, when it sits beside the checkout, must match it.
+DEFAULT_TRANSCRIPT = HERE / "consul-api-transcript.md"
+RECORDING = REPO_ROOT.parent / "shared" / "reference" / "consul-api-transcript.md"
 DOUBLE = HERE / "consul_double.py"
 
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
@@ -476,6 +478,10 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    if (args.transcript == DEFAULT_TRANSCRIPT and RECORDING.is_file()
+            and RECORDING.read_bytes() != DEFAULT_TRANSCRIPT.read_bytes()):
+        raise SystemExit("%s differs from the recording %s: copy the recording "
+                         "over it and replay again" % (DEFAULT_TRANSCRIPT, RECORDING))
     steps = parse_transcript(args.transcript.read_text(encoding="utf-8"))
     if not steps:
         raise SystemExit("no steps found in %s" % args.transcript)
