@@ -4,6 +4,9 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <optional>
+#include <type_traits>
+
 namespace manage::ops {
 namespace {
 
@@ -52,36 +55,74 @@ std::string FormatText(const StatusReport& r) {
   return out;
 }
 
+namespace {
+
+// Keyed members for rapidjson's SAX writer: one line a field.
+class JsonObject {
+ public:
+  explicit JsonObject(rapidjson::Writer<rapidjson::StringBuffer>& w) : w_(w) {}
+  JsonObject& Str(const char* key, const std::string& v) {
+    w_.Key(key);
+    w_.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+    return *this;
+  }
+  // An empty string is written as null.
+  JsonObject& StrOrNull(const char* key, const std::string& v) {
+    if (!v.empty()) return Str(key, v);
+    w_.Key(key);
+    w_.Null();
+    return *this;
+  }
+  JsonObject& Int(const char* key, int64_t v) {
+    w_.Key(key);
+    w_.Int64(v);
+    return *this;
+  }
+  JsonObject& Uint(const char* key, uint64_t v) {
+    w_.Key(key);
+    w_.Uint64(v);
+    return *this;
+  }
+  JsonObject& Bool(const char* key, bool v) {
+    w_.Key(key);
+    w_.Bool(v);
+    return *this;
+  }
+  // An absent value is written as null.
+  template <typename T>
+  JsonObject& Maybe(const char* key, const std::optional<T>& v) {
+    if (!v) {
+      w_.Key(key);
+      w_.Null();
+      return *this;
+    }
+    if constexpr (std::is_same_v<T, bool>) {
+      return Bool(key, *v);
+    } else {
+      return Int(key, *v);
+    }
+  }
+
+ private:
+  rapidjson::Writer<rapidjson::StringBuffer>& w_;
+};
+
+}  // namespace
+
 std::string FormatJson(const StatusReport& r) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  JsonObject o(w);
   w.StartObject();
-  w.Key("service");
-  w.String(r.service.c_str());
-  w.Key("primary");
-  r.primary.empty() ? w.Null() : w.String(r.primary.c_str());
+  o.Str("service", r.service).StrOrNull("primary", r.primary);
   w.Key("nodes");
   w.StartArray();
   for (const NodeRow& n : r.nodes) {
     w.StartObject();
-    w.Key("name");
-    w.String(n.name.c_str());
-    w.Key("address");
-    w.String(n.address.c_str());
-    w.Key("port");
-    w.Int(n.port);
-    w.Key("role");
-    w.String(n.role.c_str());
-    w.Key("healthy");
-    w.Bool(n.healthy);
-    w.Key("gtid");
-    w.String(n.gtid.c_str());
-    w.Key("lag_seconds");
-    n.lag_seconds ? w.Int64(*n.lag_seconds) : w.Null();
-    w.Key("read_only");
-    n.read_only ? w.Bool(*n.read_only) : w.Null();
-    w.Key("error");
-    n.error.empty() ? w.Null() : w.String(n.error.c_str());
+    o.Str("name", n.name).Str("address", n.address).Int("port", n.port);
+    o.Str("role", n.role).Bool("healthy", n.healthy).Str("gtid", n.gtid);
+    o.Maybe("lag_seconds", n.lag_seconds).Maybe("read_only", n.read_only);
+    o.StrOrNull("error", n.error);
     w.EndObject();
   }
   w.EndArray();
@@ -89,18 +130,8 @@ std::string FormatJson(const StatusReport& r) {
   if (r.snapshot) {
     const SnapshotRow& s = *r.snapshot;
     w.StartObject();
-    w.Key("id");
-    w.String(s.id.c_str());
-    w.Key("dt");
-    w.String(s.time.c_str());
-    w.Key("gtid");
-    w.String(s.gtid.c_str());
-    w.Key("node");
-    w.String(s.node.c_str());
-    w.Key("size");
-    w.Uint64(s.size);
-    w.Key("sha256");
-    w.String(s.sha256.c_str());
+    o.Str("id", s.id).Str("dt", s.time).Str("gtid", s.gtid).Str("node", s.node);
+    o.Uint("size", s.size).Str("sha256", s.sha256);
     w.EndObject();
   } else {
     w.Null();
@@ -109,26 +140,13 @@ std::string FormatJson(const StatusReport& r) {
   w.StartArray();
   for (const HistoryRow& h : r.history) {
     w.StartObject();
-    w.Key("time");
-    w.String(h.time.c_str());
-    w.Key("kind");
-    w.String(h.kind.c_str());
-    w.Key("old");
-    w.String(h.old_primary.c_str());
-    w.Key("new");
-    w.String(h.new_primary.c_str());
-    w.Key("reason");
-    w.String(h.reason.c_str());
-    w.Key("duration_ms");
-    w.Int64(h.duration_ms);
+    o.Str("time", h.time).Str("kind", h.kind).Str("old", h.old_primary).Str("new", h.new_primary);
+    o.Str("reason", h.reason).Int("duration_ms", h.duration_ms);
     w.Key("candidates");
     w.StartArray();
     for (const auto& [node, gtid] : h.candidates) {
       w.StartObject();
-      w.Key("node");
-      w.String(node.c_str());
-      w.Key("gtid");
-      w.String(gtid.c_str());
+      o.Str("node", node).Str("gtid", gtid);
       w.EndObject();
     }
     w.EndArray();
