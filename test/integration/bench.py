@@ -467,7 +467,7 @@ def main():
         print(line)
     print(flush=True)
 
-    ips = [f"127.0.0.{args.first_ip + i + 1}" for i in range(2)]
+    ips = [harness.node_ip(args.first_ip + i) for i in range(2)]
     taken = [ip for ip in ips if not port_free(ip, 3306)]
     if taken:
         log(f"port 3306 already in use on {', '.join(taken)}: choose --first-ip")

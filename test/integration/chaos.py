@@ -867,7 +867,7 @@ def parse_args():
     p.add_argument("--settle", type=float, default=5.0,
                    help="seconds of writes between a round's convergence and the next fault")
     p.add_argument("--first-ip", type=int, default=60,
-                   help="nodes listen on 127.0.0.<N+1>..<N+3> (default 60)")
+                   help="nodes listen on <net>.<N+1>..<N+3>, net 127.0.0 or $MANAGE_TEST_NET (default 60)")
     p.add_argument("--keep", action="store_true",
                    help="keep the base directory, with every sample in samples.json")
     a = p.parse_args()

@@ -24,6 +24,14 @@ import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOUBLES = os.path.join(REPO, "test", "doubles")
+# The /24 of loopback the nodes live on: 127.0.0.N unless MANAGE_TEST_NET names
+# another (say 127.0.7), so that two checkouts can run their tests at once.
+TEST_NET = os.environ.get("MANAGE_TEST_NET", "127.0.0")
+
+
+def node_ip(index):
+    """The loopback address of node `index`: <TEST_NET>.<index + 1>."""
+    return f"{TEST_NET}.{index + 1}"
 
 
 def manage_bin():
@@ -161,7 +169,7 @@ class Node:
     def __init__(self, cluster, index):
         self.cluster = cluster
         self.index = index
-        self.ip = f"127.0.0.{index + 1}"
+        self.ip = node_ip(index)
         self.hostname = f"n{index}"
         self.dir = os.path.join(cluster.base_dir, f"node{index}")
         self.datadir = os.path.join(self.dir, "data")

@@ -12,6 +12,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,7 +28,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr char kAddress[] = "127.0.0.8";
+// 127.0.0.8, or .8 of the /24 that MANAGE_TEST_NET names (as the harness does).
+std::string Address() {
+  const char* net = std::getenv("MANAGE_TEST_NET");
+  return std::string(net != nullptr && *net != '\0' ? net : "127.0.0") + ".8";
+}
 // A password that needs every kind of quoting in an option file.
 constexpr char kPassword[] = "p#a\"s's w\\rd;x";
 
@@ -73,7 +78,7 @@ class Server {
                                      "--datadir=" + datadir_,
                                      "--socket=" + socket_,
                                      "--port=" + std::to_string(port_),
-                                     std::string("--bind-address=") + kAddress,
+                                     "--bind-address=" + Address(),
                                      "--log-bin=mysql-bin",
                                      "--server-id=" + std::to_string(server_id_),
                                      "--log-error=" + log_,
