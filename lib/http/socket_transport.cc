@@ -385,6 +385,10 @@ std::string FormatRequest(const Request& req, const ParsedUrl& url) {
 
 Status ValidateRequest(const Request& req) {
   if (req.method.empty()) return Status::InvalidArgument("HTTP method is empty");
+  if (!req.aws.provider.empty() || req.body_sink || req.cancel != nullptr ||
+      req.stall_timeout.count() > 0) {
+    return Status::InvalidArgument("SocketTransport does not sign, stream or cancel requests");
+  }
   for (char c : req.method) {
     if (!std::isupper(static_cast<unsigned char>(c))) {
       return Status::InvalidArgument("invalid HTTP method '" + req.method + "'");

@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "http/socket_transport.h"
@@ -22,6 +24,17 @@ Request Make(std::string method, std::string url, std::string body = "") {
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
+}
+
+template <typename T>
+std::unique_ptr<HttpTransport> NewTransport() {
+  if constexpr (std::is_same_v<T, CurlTransport>) {
+    Result<std::unique_ptr<CurlTransport>> curl = CurlTransport::Create();
+    REQUIRE(curl.ok());
+    return std::move(curl).value();
+  } else {
+    return std::make_unique<T>();
+  }
 }
 
 TEMPLATE_TEST_CASE("Transport sends each method as the server expects", "[http]", CurlTransport,
@@ -48,7 +61,8 @@ TEMPLATE_TEST_CASE("Transport sends each method as the server expects", "[http]"
     INFO(row.method << " body=" << row.body);
     LocalServer server({LocalServer::Answer(200, "OK", "true")});
     REQUIRE(server.ok());
-    TestType transport;
+    auto owned = NewTransport<TestType>();
+    HttpTransport& transport = *owned;
     Result<Response> response = transport.Send(Make(row.method, server.Url("/v1/kv/k"), row.body));
     REQUIRE(response.ok());
     CHECK(response->status == 200);
@@ -67,7 +81,8 @@ TEMPLATE_TEST_CASE("Transport sends headers and collects response headers lower-
       404, "Not Found", "Session id 'x' not found",
       "X-Consul-Index: 24\r\nContent-Type: text/plain\r\nVary: a\r\nVary: b\r\n")});
   REQUIRE(server.ok());
-  TestType transport;
+  auto owned = NewTransport<TestType>();
+  HttpTransport& transport = *owned;
   Request request = Make("PUT", server.Url("/v1/session/renew/x"));
   request.headers = {{"X-Consul-Token", "secret"}, {"X-Empty", ""}};
   Result<Response> response = transport.Send(request);
@@ -88,7 +103,8 @@ TEMPLATE_TEST_CASE("Transport reuses its handle across requests", "[http]", Curl
                       LocalServer::Answer(500, "Internal Server Error", "second"),
                       LocalServer::Answer(200, "OK", "third")});
   REQUIRE(server.ok());
-  TestType transport;
+  auto owned = NewTransport<TestType>();
+  HttpTransport& transport = *owned;
   Result<Response> first = transport.Send(Make("PUT", server.Url("/a"), "body"));
   Result<Response> second = transport.Send(Make("GET", server.Url("/b")));
   Result<Response> third = transport.Send(Make("DELETE", server.Url("/c")));
@@ -110,7 +126,8 @@ TEMPLATE_TEST_CASE("Transport maps a refused connection to Unavailable", "[http]
                    SocketTransport) {
   RefusingPort refusing;
   REQUIRE(refusing.port() > 0);
-  TestType transport;
+  auto owned = NewTransport<TestType>();
+  HttpTransport& transport = *owned;
   const std::string url =
       "http://user:hunter2@127.0.0.1:" + std::to_string(refusing.port()) + "/v1/kv/k?token=abc";
   Result<Response> response = transport.Send(Make("GET", url));
@@ -126,7 +143,8 @@ TEMPLATE_TEST_CASE("Transport maps a silent server to DeadlineExceeded", "[http]
                    SocketTransport) {
   LocalServer server({LocalServer::Reply{"", true}});
   REQUIRE(server.ok());
-  TestType transport;
+  auto owned = NewTransport<TestType>();
+  HttpTransport& transport = *owned;
   Request request = Make("GET", server.Url("/v1/health/service/mysql"));
   request.timeout = 200ms;
   Result<Response> response = transport.Send(request);
@@ -138,7 +156,8 @@ TEMPLATE_TEST_CASE("Transport maps a server that closes without answering to Una
                    CurlTransport, SocketTransport) {
   LocalServer server({LocalServer::Reply{"", false}});
   REQUIRE(server.ok());
-  TestType transport;
+  auto owned = NewTransport<TestType>();
+  HttpTransport& transport = *owned;
   Result<Response> response = transport.Send(Make("GET", server.Url("/")));
   REQUIRE_FALSE(response.ok());
   CHECK(response.status().code() == Code::kUnavailable);
@@ -160,7 +179,8 @@ TEMPLATE_TEST_CASE("Transport rejects bad requests before sending", "[http]", Cu
       {"unsupported scheme", Make("GET", "ftp://127.0.0.1/file")},
       {"malformed URL", Make("GET", "http://[::1/")},
   };
-  TestType transport;
+  auto owned = NewTransport<TestType>();
+  HttpTransport& transport = *owned;
   for (const Row& row : rows) {
     INFO(row.name);
     Result<Response> response = transport.Send(row.request);

@@ -41,26 +41,37 @@ ssize_t ReadSome(int fd, char* buf, size_t size) {
   return read(fd, buf, size);
 }
 
-size_t ContentLength(const std::string& head) {
-  std::string lower = head;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+size_t ContentLength(const std::string& head) {
+  const std::string lower = Lower(head);
   const size_t at = lower.find("\r\ncontent-length:");
   if (at == std::string::npos) return 0;
   return std::strtoul(lower.c_str() + at + 17, nullptr, 10);
 }
 
-// Reads one request: headers, then Content-Length bytes of body.
+// True when `data` holds a whole request: headers, then Content-Length bytes
+// of body, or a chunked body up to its last (empty) chunk.
+bool Complete(const std::string& data) {
+  const size_t head_end = data.find("\r\n\r\n");
+  if (head_end == std::string::npos) return false;
+  const std::string head = data.substr(0, head_end);
+  if (Lower(head).find("\r\ntransfer-encoding: chunked") != std::string::npos) {
+    return data.find("\r\n0\r\n\r\n", head_end) != std::string::npos;
+  }
+  return data.size() >= head_end + 4 + ContentLength(head);
+}
+
+// Reads one request, or what arrived of it before the client went away.
 std::string ReadRequest(int fd) {
   std::string data;
   char buf[4096];
-  size_t head_end = std::string::npos;
   while (true) {
-    head_end = data.find("\r\n\r\n");
-    if (head_end != std::string::npos &&
-        data.size() >= head_end + 4 + ContentLength(data.substr(0, head_end))) {
-      return data;
-    }
+    if (Complete(data)) return data;
     const ssize_t n = ReadSome(fd, buf, sizeof(buf));
     if (n <= 0) return data;
     data.append(buf, static_cast<size_t>(n));
