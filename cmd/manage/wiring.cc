@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -18,7 +19,8 @@
 #include "consul/consul.h"
 #include "http/socket_transport.h"
 #include "mysql/client.h"
-#include "storage/local_store.h"
+#include "storage/open_store.h"
+#include "storage/settings.h"
 #include "sys/clock.h"
 #include "sys/fs.h"
 #include "sys/process.h"
@@ -116,8 +118,30 @@ struct Wiring::Impl {
   sys::RealProcessRunner runner;
   sys::RealFileSystem fs;
   sys::RealClock clock;
+  std::atomic<bool> store_cancel{false};
   std::unique_ptr<storage::ObjectStore> store;
   hooks::Deps deps;
+
+  // The store, opened on first use: hooks that need none never read its
+  // settings or load libcurl.
+  Result<storage::ObjectStore*> OpenStore(const Config& config) {
+    if (store) return store.get();
+    auto settings = storage::ReadStoreSettings(config.env);
+    if (!settings.ok()) return settings.status();
+    storage::StoreContext context;
+    context.clock = &clock;
+    context.cancel = &store_cancel;
+    Logger log = deps.log;
+    context.on_retry = [log](const Status& failure, int attempt, std::chrono::milliseconds wait) {
+      log.Warn("object store request failed; retrying", {{"attempt", std::to_string(attempt)},
+                                                         {"wait_ms", std::to_string(wait.count())},
+                                                         {"error", failure.message()}});
+    };
+    auto opened = storage::OpenStore(*settings, context);
+    if (!opened.ok()) return opened.status();
+    store = std::move(*opened);
+    return store.get();
+  }
 };
 
 Wiring::Wiring() : impl_(std::make_unique<Impl>()) {}
@@ -134,9 +158,6 @@ Result<std::unique_ptr<Wiring>> Wiring::Create(const Config& config, const Logge
   Impl& i = *w->impl_;
   i.transport = std::make_unique<http::SocketTransport>(address->tls);
   i.consul = std::make_unique<consul::HttpConsul>(i.transport.get(), *address);
-  if (config.snapshot.backend == "local") {
-    i.store = std::make_unique<storage::LocalStore>(config.snapshot.storage_dir);
-  }
   i.deps.config = &config;
   i.deps.log = log;
   i.deps.consul = i.consul.get();
@@ -144,7 +165,8 @@ Result<std::unique_ptr<Wiring>> Wiring::Create(const Config& config, const Logge
   i.deps.runner = &i.runner;
   i.deps.fs = &i.fs;
   i.deps.clock = &i.clock;
-  i.deps.store = i.store.get();
+  i.deps.open_store = [&i, &config]() { return i.OpenStore(config); };
+  i.deps.store_cancel = &i.store_cancel;
   std::string log_path = config.state_dir + "/detached.log";
   i.deps.spawn_detached = [log_path](const std::vector<std::string>& args) {
     return SpawnDetached(log_path, args);

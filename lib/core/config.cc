@@ -55,9 +55,7 @@ void ReadMySql(EnvReader& r, const HostFacts& host, MySqlSettings& m) {
 }
 
 void ReadSnapshot(EnvReader& r, SnapshotSettings& s) {
-  std::string backend = r.Has("SNAPSHOT_BACKEND") ? r.String("SNAPSHOT_BACKEND")
-                                                  : r.String("BACKUP_DRIVER", s.backend);
-  for (char& c : backend) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string backend = SnapshotBackendAsGiven(r);
   if (backend == "minio") backend = "s3";
   if (backend != "manta" && backend != "s3" && backend != "local") {
     r.Fail(r.Has("SNAPSHOT_BACKEND") ? "SNAPSHOT_BACKEND" : "BACKUP_DRIVER",
@@ -115,6 +113,13 @@ void ReadFailover(EnvReader& r, const std::string& svc, const std::string& prima
 }
 
 }  // namespace
+
+std::string SnapshotBackendAsGiven(const EnvReader& r) {
+  std::string backend =
+      r.Has("SNAPSHOT_BACKEND") ? r.String("SNAPSHOT_BACKEND") : r.String("BACKUP_DRIVER", "manta");
+  for (char& c : backend) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return backend;
+}
 
 std::string ContainerPilotIpVariable(const std::string& job_name) {
   std::string out = "CONTAINERPILOT_";

@@ -110,6 +110,10 @@ struct Config {
 // bad variable; nothing else is checked or changed.
 Result<Config> LoadConfig(const Env& env, const HostFacts& host);
 
+// SNAPSHOT_BACKEND, else BACKUP_DRIVER, else "manta", lower-cased; "minio" is
+// kept as given (its store defaults differ from "s3": storage/settings.h).
+std::string SnapshotBackendAsGiven(const EnvReader& r);
+
 // "CONTAINERPILOT_MYSQL_PRIMARY_IP" for job "mysql-primary".
 std::string ContainerPilotIpVariable(const std::string& job_name);
 

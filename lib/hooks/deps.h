@@ -3,6 +3,7 @@
 // Pointers are borrowed and must outlive the hook call.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -26,8 +27,14 @@ struct Deps {
   sys::ProcessRunner* runner = nullptr;
   sys::FileSystem* fs = nullptr;
   sys::Clock* clock = nullptr;
-  // The snapshot store; nullptr when the configured backend is not available.
-  storage::ObjectStore* store = nullptr;
+  // Opens the snapshot store on first call (later calls return the same one).
+  // Fails with the configuration error (InvalidArgument) or why the store
+  // cannot be used; hooks that need no store never call it, so they never
+  // load its libraries or depend on its settings.
+  std::function<Result<storage::ObjectStore*>()> open_store;
+  // Raised (from any thread) to make the store's transfers stop with Aborted,
+  // for instance when the backup lock is lost; may be null.
+  std::atomic<bool>* store_cancel = nullptr;
   // Starts `argv` (this binary's subcommand) detached from the calling hook, so
   // long work such as the first snapshot never holds up a health check.
   std::function<Status(const std::vector<std::string>& argv)> spawn_detached;

@@ -59,12 +59,13 @@ Status ForgetPreviousLife(Deps& deps, cluster::NodeState& state) {
   return state.ForgetData();
 }
 
+// The store a new replica will restore from, checked before waiting for a
+// snapshot so that a misconfigured store fails at once, not after the wait.
 Status CheckStore(const Deps& deps) {
-  if (deps.store) return Status::Ok();
-  return Status::FailedPrecondition(
-      fmt::format("snapshot backend '{}' is not available in this build; a new replica "
-                  "cannot be provisioned (SNAPSHOT_BACKEND=local works)",
-                  deps.config->snapshot.backend));
+  auto store = deps.open_store();
+  if (store.ok()) return Status::Ok();
+  return store.status().Annotate(fmt::format(
+      "snapshot store '{}' (a new replica is provisioned from it)", deps.config->snapshot.backend));
 }
 
 Result<std::optional<backup::BackupRecord>> LastBackup(Deps& deps) {
@@ -109,10 +110,10 @@ Result<backup::BackupRecord> WaitForSnapshot(Deps& deps, const std::string& prim
 
 Status Restore(Deps& deps, cluster::NodeState& state, const backup::BackupRecord& record) {
   const Config& c = *deps.config;
-  if (!deps.store) {
-    return Status::FailedPrecondition(
-        fmt::format("snapshot backend '{}' is not available in this build; cannot restore {}",
-                    c.snapshot.backend, record.id));
+  auto store = deps.open_store();
+  if (!store.ok()) {
+    return store.status().Annotate(
+        fmt::format("snapshot store '{}' (restoring {})", c.snapshot.backend, record.id));
   }
   deps.log.Info("restoring snapshot",
                 {{"id", record.id}, {"gtid", record.gtid}, {"from_node", record.node}});
@@ -124,7 +125,7 @@ Status Restore(Deps& deps, cluster::NodeState& state, const backup::BackupRecord
   backup::RestoreOptions opts;
   opts.datadir = c.mysql.datadir;
   opts.mysql_user = RunningAsRoot() ? c.mysql.os_user : "";
-  auto pos = backup::RestoreSnapshot(*deps.runner, *deps.fs, *deps.store, record, opts);
+  auto pos = backup::RestoreSnapshot(*deps.runner, *deps.fs, **store, record, opts);
   if (!pos.ok()) {
     // RestoreSnapshot left the datadir as it was: so is the state dir.
     (void)state.ClearOrigin();

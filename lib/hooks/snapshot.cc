@@ -28,19 +28,24 @@ constexpr std::chrono::seconds kBackupSessionTtl{30};
 // snapshot streams; a session that cannot be renewed aborts the snapshot.
 class RenewingStore final : public storage::ObjectStore {
  public:
-  RenewingStore(Deps& deps, std::string session) : deps_(deps), session_(std::move(session)) {
+  RenewingStore(Deps& deps, storage::ObjectStore& inner, std::string session)
+      : deps_(deps), inner_(inner), session_(std::move(session)) {
     last_ = deps_.clock->Monotonic();
   }
   Result<std::unique_ptr<storage::ObjectWriter>> Create(const std::string& name) override {
-    auto inner = deps_.store->Create(name);
+    auto inner = inner_.Create(name);
     if (!inner.ok()) return inner.status();
     return std::unique_ptr<storage::ObjectWriter>(new Writer(this, std::move(*inner)));
   }
   Status Read(const std::string& name, const sys::OutputSink& sink) override {
-    return deps_.store->Read(name, sink);
+    return inner_.Read(name, sink);
   }
-  Result<std::vector<storage::ObjectInfo>> List() override { return deps_.store->List(); }
-  Status Remove(const std::string& name) override { return deps_.store->Remove(name); }
+  Result<storage::ObjectInfo> Stat(const std::string& name) override { return inner_.Stat(name); }
+  Result<std::vector<storage::ObjectInfo>> List(const std::string& prefix) override {
+    return inner_.List(prefix);
+  }
+  Status Remove(const std::string& name) override { return inner_.Remove(name); }
+  std::string Location() const override { return inner_.Location(); }
 
  private:
   class Writer final : public storage::ObjectWriter {
@@ -70,6 +75,7 @@ class RenewingStore final : public storage::ObjectStore {
   }
 
   Deps& deps_;
+  storage::ObjectStore& inner_;
   std::string session_;
   std::chrono::steady_clock::time_point last_;
 };
@@ -96,7 +102,8 @@ Result<backup::SnapshotDecision> Due(Deps& deps, LocalDb& db, std::string* binlo
   return backup::DecideSnapshot(in);
 }
 
-Status TakeUnderLock(Deps& deps, const std::string& session, const std::string& binlog) {
+Status TakeUnderLock(Deps& deps, storage::ObjectStore& target, const std::string& session,
+                     const std::string& binlog) {
   const Config& c = *deps.config;
   auto now = deps.clock->Now();
   auto name = backup::BackupName(c.snapshot.backup_name, now);
@@ -108,7 +115,7 @@ Status TakeUnderLock(Deps& deps, const std::string& session, const std::string& 
   opts.work_dir = c.state_dir + "/snapshot";
   opts.node = c.NodeName();
   opts.store = c.snapshot.backend;
-  RenewingStore store(deps, session);
+  RenewingStore store(deps, target, session);
   deps.log.Info("taking snapshot", {{"id", *name}});
   auto record = backup::TakeSnapshot(*deps.runner, *deps.fs, store, opts);
   if (!record.ok()) return record.status().Annotate("snapshot " + *name);
@@ -137,9 +144,9 @@ Status Snapshot(Deps& deps, const Args& args) {
     deps.log.Debug("not the primary: no snapshot");
     return Status::Ok();
   }
-  if (!deps.store) {
-    return Status::FailedPrecondition(
-        fmt::format("snapshot backend '{}' is not available in this build", c.snapshot.backend));
+  auto target = deps.open_store();
+  if (!target.ok()) {
+    return target.status().Annotate(fmt::format("snapshot store '{}'", c.snapshot.backend));
   }
   if (c.mysql.repl_user.empty()) {
     return Status::InvalidArgument("MYSQL_REPL_USER: snapshots run as the replication user");
@@ -166,7 +173,7 @@ Status Snapshot(Deps& deps, const Args& args) {
     deps.log.Info("another snapshot is running; skipping", {{"key", c.keys.backup_lock_key}});
   } else {
     deps.log.Info("snapshot due", {{"reason", due->reason}});
-    result = TakeUnderLock(deps, *session, binlog);
+    result = TakeUnderLock(deps, **target, *session, binlog);
     (void)deps.consul->Release(c.keys.backup_lock_key, *session);
   }
   (void)deps.consul->DestroySession(*session);

@@ -102,7 +102,16 @@ Status LocalStore::Read(const std::string& name, const sys::OutputSink& sink) {
   }
 }
 
-Result<std::vector<ObjectInfo>> LocalStore::List() {
+Result<ObjectInfo> LocalStore::Stat(const std::string& name) {
+  MANAGE_RETURN_IF_ERROR(ValidateObjectName(name));
+  std::string path = Path(name);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return PosixError("stat " + path, errno);
+  if (!S_ISREG(st.st_mode)) return Status::NotFound(path + " is not a file");
+  return ObjectInfo{name, static_cast<uint64_t>(st.st_size), ToTimePoint(st.st_mtim), ""};
+}
+
+Result<std::vector<ObjectInfo>> LocalStore::List(const std::string& prefix) {
   std::unique_ptr<DIR, DirCloser> dir(::opendir(dir_.c_str()));
   if (!dir) {
     if (errno == ENOENT) return std::vector<ObjectInfo>{};
@@ -113,14 +122,14 @@ Result<std::vector<ObjectInfo>> LocalStore::List() {
   while (dirent* d = ::readdir(dir.get())) {
     std::string name = d->d_name;
     struct stat st {};
-    if (!ValidateObjectName(name).ok() ||
+    if (!name.starts_with(prefix) || !ValidateObjectName(name).ok() ||
         ::fstatat(::dirfd(dir.get()), d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
         !S_ISREG(st.st_mode)) {
       errno = 0;
       continue;
     }
     objects.push_back(
-        {std::move(name), static_cast<uint64_t>(st.st_size), ToTimePoint(st.st_mtim)});
+        {std::move(name), static_cast<uint64_t>(st.st_size), ToTimePoint(st.st_mtim), ""});
     errno = 0;
   }
   if (errno != 0) return PosixError("readdir " + dir_, errno);

@@ -19,8 +19,10 @@ class LocalStore final : public ObjectStore {
 
   Result<std::unique_ptr<ObjectWriter>> Create(const std::string& name) override;
   Status Read(const std::string& name, const sys::OutputSink& sink) override;
-  Result<std::vector<ObjectInfo>> List() override;
+  Result<ObjectInfo> Stat(const std::string& name) override;
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override;
   Status Remove(const std::string& name) override;
+  std::string Location() const override { return "local:" + dir_; }
 
  private:
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "storage/object_store.h"
 
@@ -13,7 +14,9 @@ namespace manage::storage {
 
 class FakeStore final : public ObjectStore {
  public:
-  std::map<std::string, std::string> objects;  // committed
+  std::map<std::string, std::string> objects;                           // committed
+  std::map<std::string, std::chrono::system_clock::time_point> mtimes;  // default: epoch
+  std::vector<std::string> removed;                                     // names, in order
   int commits = 0;
   int aborts = 0;
   int open_writers = 0;
@@ -21,6 +24,8 @@ class FakeStore final : public ObjectStore {
   Status write_error;  // returned by every Write once set
   Status commit_error;
   Status read_error;  // returned by Read after the first chunk
+  Status list_error;
+  Status remove_error;
 
   Result<std::unique_ptr<ObjectWriter>> Create(const std::string& name) override {
     MANAGE_RETURN_IF_ERROR(ValidateObjectName(name));
@@ -40,15 +45,28 @@ class FakeStore final : public ObjectStore {
     return Status::Ok();
   }
 
-  Result<std::vector<ObjectInfo>> List() override {
+  Result<ObjectInfo> Stat(const std::string& name) override {
+    auto it = objects.find(name);
+    if (it == objects.end()) return Status::NotFound("no object " + name);
+    return ObjectInfo{name, it->second.size(), mtimes[name], ""};
+  }
+
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
+    if (!list_error.ok()) return list_error;
     std::vector<ObjectInfo> out;
-    for (const auto& [name, data] : objects) out.push_back({name, data.size(), {}});
+    for (const auto& [name, data] : objects) {
+      if (name.starts_with(prefix)) out.push_back({name, data.size(), mtimes[name], ""});
+    }
     return out;
   }
 
   Status Remove(const std::string& name) override {
+    if (!remove_error.ok()) return remove_error;
+    removed.push_back(name);
     return objects.erase(name) ? Status::Ok() : Status::NotFound("no object " + name);
   }
+
+  std::string Location() const override { return "fake:"; }
 
  private:
   class Writer final : public ObjectWriter {

@@ -202,7 +202,7 @@ TEST_CASE("A snapshot taken from one server restores into another", "[integratio
   CHECK(record->gtid == want_gtid);
   CHECK(record->binlog == want_binlog);
   CHECK(fs.ListDir(options.work_dir)->empty());  // option file and target dir are gone
-  Result<std::vector<storage::ObjectInfo>> listed = store.List();
+  Result<std::vector<storage::ObjectInfo>> listed = store.List("");
   REQUIRE(listed.ok());
   REQUIRE(listed->size() == 1);
   CHECK((*listed)[0].name == options.name);

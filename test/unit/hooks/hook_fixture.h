@@ -86,7 +86,10 @@ class HookFixture {
     deps.runner = &runner;
     deps.fs = &fs;
     deps.clock = &clock;
-    deps.store = &store;
+    deps.open_store = [this]() -> Result<storage::ObjectStore*> {
+      if (!store_unavailable.ok()) return store_unavailable;
+      return &store;
+    };
     deps.spawn_detached = [this](const std::vector<std::string>& argv) {
       spawned.push_back(argv);
       return Status::Ok();
@@ -206,6 +209,7 @@ class HookFixture {
   sys::FakeFileSystem fs;
   sys::FakeProcessRunner runner;
   storage::FakeStore store;
+  Status store_unavailable;  // what open_store fails with, once set
   Config config;
   mysql::Dialect dialect;
   Deps deps;

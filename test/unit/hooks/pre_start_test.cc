@@ -215,10 +215,11 @@ TEST_CASE("pre_start: a restore whose origin cannot be recorded is not forgotten
 TEST_CASE("pre_start with a record but no usable backend fails before touching anything") {
   PreStartFixture f;
   f.PublishSnapshot();
-  f.deps.store = nullptr;
+  f.store_unavailable = Status::InvalidArgument("MANTA_USER: not set");
   Status s = PreStart(f.deps, {});
-  CHECK(s.code() == Code::kFailedPrecondition);
+  CHECK(s.code() == Code::kInvalidArgument);
   CHECK(s.message().find("'local'") != std::string::npos);
+  CHECK(s.message().find("MANTA_USER: not set") != std::string::npos);
   CHECK(f.runner.calls().empty());
   CHECK_FALSE(f.fs.Exists(kDatadir));
 }

@@ -189,8 +189,8 @@ TEST_CASE("snapshot refuses to run without a backend or with unknown arguments")
   SnapshotFixture f;
   f.BecomePrimary();
   SECTION("no backend") {
-    f.deps.store = nullptr;
-    CHECK(Snapshot(f.deps, {}).code() == Code::kFailedPrecondition);
+    f.store_unavailable = Status::InvalidArgument("MANTA_USER: not set");
+    CHECK(Snapshot(f.deps, {}).code() == Code::kInvalidArgument);
   }
   SECTION("unknown argument") {
     CHECK(Snapshot(f.deps, {"--now"}).code() == Code::kInvalidArgument);

@@ -22,7 +22,7 @@ Result<std::string> ReadAll(ObjectStore& store, const std::string& name) {
 }
 
 std::vector<std::string> Names(ObjectStore& store) {
-  Result<std::vector<ObjectInfo>> list = store.List();
+  Result<std::vector<ObjectInfo>> list = store.List("");
   REQUIRE(list.ok());
   std::vector<std::string> names;
   for (const ObjectInfo& o : *list) names.push_back(o.name);
@@ -51,7 +51,7 @@ TEST_CASE("An object becomes visible only on Commit") {
   CHECK(FilesIn(tmp / "snapshots") == std::vector<std::string>{"b1.partial"});
   REQUIRE((*w)->Commit().ok());
   CHECK(FilesIn(tmp / "snapshots") == std::vector<std::string>{"b1"});
-  Result<std::vector<ObjectInfo>> list = store.List();
+  Result<std::vector<ObjectInfo>> list = store.List("");
   REQUIRE(list.ok());
   REQUIRE(list->size() == 1);
   CHECK((*list)[0].name == "b1");
@@ -144,6 +144,38 @@ TEST_CASE("Remove deletes; missing objects are NotFound; bad names are rejected"
     CHECK(ReadAll(store, bad).status().code() == Code::kInvalidArgument);
     CHECK(store.Remove(bad).code() == Code::kInvalidArgument);
   }
+}
+
+}  // namespace
+}  // namespace manage::storage
+
+namespace manage::storage {
+namespace {
+
+TEST_CASE("Stat describes one committed object; List filters by prefix") {
+  sys::TempDir tmp;
+  LocalStore store(tmp.path());
+  for (const char* name : {"mysql-backup-1", "mysql-backup-2", "orders-backup-1"}) {
+    auto w = store.Create(name);
+    REQUIRE(w.ok());
+    REQUIRE((*w)->Write(name).ok());
+    REQUIRE((*w)->Commit().ok());
+  }
+  auto pending = store.Create("mysql-backup-3");  // uncommitted: invisible
+  REQUIRE(pending.ok());
+  Result<ObjectInfo> info = store.Stat("mysql-backup-2");
+  REQUIRE(info.ok());
+  CHECK(info->name == "mysql-backup-2");
+  CHECK(info->size == 14);
+  CHECK(store.Stat("mysql-backup-3").status().code() == Code::kNotFound);
+  CHECK(store.Stat("../etc").status().code() == Code::kInvalidArgument);
+  Result<std::vector<ObjectInfo>> mysql = store.List("mysql-");
+  REQUIRE(mysql.ok());
+  REQUIRE(mysql->size() == 2);
+  CHECK((*mysql)[0].name == "mysql-backup-1");
+  CHECK((*mysql)[1].name == "mysql-backup-2");
+  CHECK(store.List("none")->empty());
+  CHECK(store.Location() == "local:" + tmp.path());
 }
 
 }  // namespace
