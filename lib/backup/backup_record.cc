@@ -27,11 +27,12 @@ Status Field(const rapidjson::Value& obj, const char* key, bool required, std::s
   return Status::Ok();
 }
 
-Status SizeField(const rapidjson::Value& obj, uint64_t* out) {
-  auto it = obj.FindMember("size");
+Status UintField(const rapidjson::Value& obj, const char* key, uint64_t* out) {
+  auto it = obj.FindMember(key);
   if (it == obj.MemberEnd() || it->value.IsNull()) return Status::Ok();
   if (!it->value.IsUint64()) {
-    return Status::InvalidArgument("backup record \"size\" is not a non-negative integer");
+    return Status::InvalidArgument(std::string("backup record \"") + key +
+                                   "\" is not a non-negative integer");
   }
   *out = it->value.GetUint64();
   return Status::Ok();
@@ -75,7 +76,21 @@ Result<BackupRecord> ParseBackupRecord(std::string_view json) {
   MANAGE_RETURN_IF_ERROR(Field(doc, "sha256", false, &r.sha256));
   MANAGE_RETURN_IF_ERROR(Field(doc, "node", false, &r.node));
   MANAGE_RETURN_IF_ERROR(Field(doc, "store", false, &r.store));
-  MANAGE_RETURN_IF_ERROR(SizeField(doc, &r.size));
+  MANAGE_RETURN_IF_ERROR(UintField(doc, "size", &r.size));
+  MANAGE_RETURN_IF_ERROR(Field(doc, "compression", false, &r.compression));
+  MANAGE_RETURN_IF_ERROR(Field(doc, "encryption", false, &r.encryption));
+  MANAGE_RETURN_IF_ERROR(Field(doc, "key_id", false, &r.key_id));
+  MANAGE_RETURN_IF_ERROR(UintField(doc, "raw_size", &r.raw_size));
+  MANAGE_RETURN_IF_ERROR(UintField(doc, "duration_ms", &r.duration_ms));
+  MANAGE_RETURN_IF_ERROR(Field(doc, "service", false, &r.service));
+  if (r.compression != kCompressionNone && r.compression != kCompressionZstd) {
+    return Status::InvalidArgument("backup record \"compression\" is '" + r.compression +
+                                   "', which this version cannot read");
+  }
+  if (r.encryption != kEncryptionNone && r.encryption != kEncryptionAesGcm) {
+    return Status::InvalidArgument("backup record \"encryption\" is '" + r.encryption +
+                                   "', which this version cannot read");
+  }
   Result<system_clock::time_point> time = ParseBackupTime(dt);
   if (!time.ok()) return time.status();
   r.time = *time;
@@ -99,6 +114,14 @@ std::string SerializeBackupRecord(const BackupRecord& r) {
   string_field("sha256", r.sha256);
   string_field("node", r.node);
   string_field("store", r.store);
+  string_field("compression", r.compression);
+  string_field("encryption", r.encryption);
+  string_field("key_id", r.key_id);
+  w.Key("raw_size");
+  w.Uint64(r.raw_size);
+  w.Key("duration_ms");
+  w.Uint64(r.duration_ms);
+  string_field("service", r.service);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

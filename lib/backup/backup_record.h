@@ -24,10 +24,25 @@ struct BackupRecord {
   std::string sha256;                          // lowercase hex; empty when unknown
   std::string node;                            // the host that took it
   std::string store;                           // backend, e.g. "local", "s3"
+  // How the stored bytes were made from mariabackup's stream; restore undoes
+  // them in reverse. Records without these fields (the original's, or before
+  // compression existed) are plain xbstream.
+  std::string compression = "none";  // "none" or "zstd"
+  std::string encryption = "none";   // "none" or "aes-256-gcm"
+  std::string key_id;                // backup/crypt.h BackupKey::id; empty when not encrypted
+  uint64_t raw_size = 0;             // bytes of mariabackup's stream; 0 when unknown
+  uint64_t duration_ms = 0;          // how long taking it took; 0 when unknown
+  std::string service;               // SERVICE_NAME of the cluster that took it
 };
 
+inline constexpr char kCompressionNone[] = "none";
+inline constexpr char kCompressionZstd[] = "zstd";
+inline constexpr char kEncryptionNone[] = "none";
+inline constexpr char kEncryptionAesGcm[] = "aes-256-gcm";
+
 // InvalidArgument when `json` is not an object, "id" or "dt" is missing or
-// not a string, "dt" is not a timestamp, or an optional field has the wrong type.
+// not a string, "dt" is not a timestamp, an optional field has the wrong type,
+// or "compression"/"encryption" name a method this build cannot undo.
 Result<BackupRecord> ParseBackupRecord(std::string_view json);
 // A JSON object with every field; "dt" as FormatBackupTime writes it.
 std::string SerializeBackupRecord(const BackupRecord& record);

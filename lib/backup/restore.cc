@@ -1,7 +1,6 @@
 #include <utility>
 
 #include "backup/snapshot.h"
-#include "storage/sha256.h"
 
 namespace manage::backup {
 namespace {
@@ -39,34 +38,39 @@ Status CheckDatadirEmpty(const sys::FileSystem& fs, const Layout& l) {
   return Status::Ok();
 }
 
-// Streams the object through a hash into `mbstream -x` and checks the result.
+// Streams the object through the decoder into `mbstream -x` and checks the
+// result against the record.
 Status Unpack(sys::ProcessRunner& runner, storage::ObjectStore& store, const BackupRecord& record,
               const RestoreOptions& o, const Layout& l) {
   sys::Command cmd{{o.mbstream, "-x", "-C", l.staging}, {}, "", o.timeout};
-  storage::Sha256 hash;
-  uint64_t size = 0;
   Status read = Status::Ok();
+  bool mbstream_refused = false;  // the failure came from mbstream's stdin
+  std::unique_ptr<Decoder> decoder;
   Result<sys::ProcessResult> run = runner.RunWithWriter(cmd, [&](const sys::OutputSink& to_stdin) {
-    read = store.Read(record.id, [&](std::string_view chunk) {
-      hash.Update(chunk);
-      size += chunk.size();
-      return to_stdin(chunk);
+    std::unique_ptr<ByteSink> mbstream = SinkTo([&](std::string_view chunk) {
+      Status fed = to_stdin(chunk);
+      mbstream_refused = !fed.ok();
+      return fed;
     });
+    auto created = Decoder::Create(record, o.key, mbstream.get());
+    if (!created.ok()) return read = created.status();
+    decoder = std::move(*created);
+    read = store.Read(record.id, [&](std::string_view chunk) {
+      MANAGE_RETURN_IF_ERROR(decoder->input().Write(chunk));
+      if (o.on_progress) o.on_progress(decoder->stored_bytes());
+      return Status::Ok();
+    });
+    if (read.ok()) read = decoder->input().Close();
     return read;
   });
+  if (!run.ok() && read.ok()) return run.status().Annotate("mbstream -x");
+  // A bad snapshot explains a failing mbstream better than its exit does; a
+  // failing mbstream explains why it stopped reading better than the read.
+  if (!read.ok() && !mbstream_refused) return read.Annotate("read the snapshot");
   if (!run.ok()) return run.status().Annotate("mbstream -x");
   MANAGE_RETURN_IF_ERROR(sys::CheckExit("mbstream -x", *run));
   if (!read.ok()) return read.Annotate("read the snapshot");
-  Result<std::string> digest = hash.Finish();
-  if (!digest.ok()) return digest.status();
-  if (!record.sha256.empty() && *digest != record.sha256) {
-    return Status::Internal("checksum mismatch: expected " + record.sha256 + " got " + *digest);
-  }
-  if (record.size != 0 && size != record.size) {
-    return Status::Internal("size mismatch: expected " + std::to_string(record.size) + " got " +
-                            std::to_string(size));
-  }
-  return Status::Ok();
+  return decoder->CheckRecord();
 }
 
 // The position from the prepared backup's binlog info file, else from the record.
@@ -134,6 +138,12 @@ Result<BinlogPosition> RestoreSnapshot(sys::ProcessRunner& runner, sys::FileSyst
     return Status::InvalidArgument("restore work_dir must differ from the datadir");
   }
   MANAGE_RETURN_IF_ERROR(CheckDatadirEmpty(fs, l));
+  {
+    // An encrypted snapshot without its key fails before anything is touched.
+    std::unique_ptr<ByteSink> nowhere = SinkTo([](std::string_view) { return Status::Ok(); });
+    auto decodable = Decoder::Create(record, options.key, nowhere.get());
+    if (!decodable.ok()) return decodable.status().Annotate("restore " + record.id);
+  }
   bool created_datadir = !fs.Exists(l.datadir);
   Result<BinlogPosition> pos = UnpackPrepareMove(runner, fs, store, record, options, l);
   (void)fs.RemoveAll(l.staging);  // empty after a successful move

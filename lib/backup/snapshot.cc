@@ -3,8 +3,6 @@
 #include <memory>
 #include <utility>
 
-#include "storage/sha256.h"
-
 namespace manage::backup {
 namespace {
 
@@ -40,33 +38,35 @@ sys::Command BackupCommand(const SnapshotOptions& o, const Scratch& s) {
   return cmd;
 }
 
-// Runs mariabackup with its stdout going through a hash into `writer`, and
-// builds the record from what it reported.
+// Runs mariabackup with its stdout going through the encoder into `writer`,
+// and builds the record from what it reported.
 Result<BackupRecord> StreamBackup(sys::ProcessRunner& runner, storage::ObjectWriter& writer,
                                   const SnapshotOptions& o, const Scratch& s) {
-  storage::Sha256 hash;
-  uint64_t size = 0;
+  std::unique_ptr<ByteSink> store =
+      SinkTo([&writer](std::string_view chunk) { return writer.Write(chunk); });
+  auto encoder = Encoder::Create(o.encoding, store.get());
+  if (!encoder.ok()) return encoder.status();
+  ByteSink& input = (*encoder)->input();
   Result<sys::ProcessResult> run =
       runner.RunWithOutput(BackupCommand(o, s), [&](std::string_view chunk) {
-        hash.Update(chunk);
-        size += chunk.size();
-        return writer.Write(chunk);
+        MANAGE_RETURN_IF_ERROR(input.Write(chunk));
+        if (o.on_progress) o.on_progress((*encoder)->raw_bytes());
+        return Status::Ok();
       });
   if (!run.ok()) return run.status().Annotate("mariabackup --backup");
   MANAGE_RETURN_IF_ERROR(sys::CheckExit("mariabackup --backup", *run));
   Result<BinlogPosition> pos = ParseBackupLog(run->stderr_tail);
   if (!pos.ok()) return pos.status();
-  Result<std::string> digest = hash.Finish();
-  if (!digest.ok()) return digest.status();
+  MANAGE_RETURN_IF_ERROR(input.Close());
   BackupRecord r;
   r.id = o.name;
   r.time = o.time;
   r.gtid = pos->gtid;
   r.binlog = pos->file;
-  r.size = size;
-  r.sha256 = *digest;
   r.node = o.node;
   r.store = o.store;
+  r.service = o.service;
+  (*encoder)->Describe(&r);
   return r;
 }
 

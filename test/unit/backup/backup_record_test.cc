@@ -22,6 +22,9 @@ TEST_CASE("ParseBackupRecord reads the original two-field record") {
   CHECK(r->gtid.empty());
   CHECK(r->size == 0);
   CHECK(r->sha256.empty());
+  CHECK(r->compression == "none");  // the original's snapshots were neither
+  CHECK(r->encryption == "none");
+  CHECK(r->key_id.empty());
 }
 
 TEST_CASE("SerializeBackupRecord writes every field and parses back") {
@@ -34,11 +37,20 @@ TEST_CASE("SerializeBackupRecord writes every field and parses back") {
   r.sha256 = std::string(64, 'a');
   r.node = "db-1";
   r.store = "local";
+  r.compression = "zstd";
+  r.encryption = "aes-256-gcm";
+  r.key_id = "0123456789abcdef";
+  r.raw_size = 90000000;
+  r.duration_ms = 5210;
+  r.service = "mysql";
   std::string json = SerializeBackupRecord(r);
   CHECK(json == R"({"id":"mysql-backup-2026-11-23T04-00-00Z","dt":"2026-11-23T04:00:00.000000",)"
                 R"("gtid":"0-1-4,1-2-3","binlog":"mysql-bin.000002","size":17636945,)"
                 R"("sha256":")" +
-                    std::string(64, 'a') + R"(","node":"db-1","store":"local"})");
+                    std::string(64, 'a') +
+                    R"(","node":"db-1","store":"local","compression":"zstd",)"
+                    R"("encryption":"aes-256-gcm","key_id":"0123456789abcdef",)"
+                    R"("raw_size":90000000,"duration_ms":5210,"service":"mysql"})");
   Result<BackupRecord> back = ParseBackupRecord(json);
   REQUIRE(back.ok());
   CHECK(back->id == r.id);
@@ -49,6 +61,12 @@ TEST_CASE("SerializeBackupRecord writes every field and parses back") {
   CHECK(back->sha256 == r.sha256);
   CHECK(back->node == r.node);
   CHECK(back->store == r.store);
+  CHECK(back->compression == r.compression);
+  CHECK(back->encryption == r.encryption);
+  CHECK(back->key_id == r.key_id);
+  CHECK(back->raw_size == r.raw_size);
+  CHECK(back->duration_ms == r.duration_ms);
+  CHECK(back->service == r.service);
 }
 
 TEST_CASE("SerializeBackupRecord escapes strings") {
@@ -80,6 +98,12 @@ TEST_CASE("ParseBackupRecord rejects what it cannot trust") {
        "backup record \"size\" is not a non-negative integer"},
       {R"({"id":"x","dt":"2026-11-23T04:00:00","size":1.5})",
        "backup record \"size\" is not a non-negative integer"},
+      {R"({"id":"x","dt":"2026-11-23T04:00:00","raw_size":-3})",
+       "backup record \"raw_size\" is not a non-negative integer"},
+      {R"({"id":"x","dt":"2026-11-23T04:00:00","compression":"lz4"})",
+       "backup record \"compression\" is 'lz4', which this version cannot read"},
+      {R"({"id":"x","dt":"2026-11-23T04:00:00","encryption":"rot13"})",
+       "backup record \"encryption\" is 'rot13', which this version cannot read"},
   }));
   CAPTURE(json);
   Result<BackupRecord> r = ParseBackupRecord(json);
