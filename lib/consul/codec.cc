@@ -29,6 +29,44 @@ int Base64Value(char c) {
 
 std::string Seconds(std::chrono::seconds s) { return std::to_string(s.count()) + "s"; }
 
+std::string Base64Encode(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    uint32_t n = (static_cast<unsigned char>(in[i]) << 16) |
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
+    for (int shift = 18; shift >= 0; shift -= 6) out.push_back(kAlphabet[(n >> shift) & 63]);
+  }
+  if (i < in.size()) {
+    uint32_t n = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) n |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out.push_back(kAlphabet[(n >> 18) & 63]);
+    out.push_back(kAlphabet[(n >> 12) & 63]);
+    out.push_back(i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+const char* VerbName(TxnOp::Verb verb) {
+  switch (verb) {
+    case TxnOp::Verb::kSet:
+      return "set";
+    case TxnOp::Verb::kCas:
+      return "cas";
+    case TxnOp::Verb::kCheckSession:
+      return "check-session";
+    case TxnOp::Verb::kCheckIndex:
+      return "check-index";
+    case TxnOp::Verb::kDelete:
+      return "delete";
+  }
+  return "set";
+}
+
 void WriteString(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::string& s) {
   w.String(s.data(), static_cast<SizeType>(s.size()));
 }
@@ -231,6 +269,57 @@ std::string SessionCreateBody(const SessionSpec& spec) {
   }
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string TxnBody(const std::vector<TxnOp>& ops) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartArray();
+  for (const TxnOp& op : ops) {
+    w.StartObject();
+    w.Key("KV");
+    w.StartObject();
+    w.Key("Verb");
+    w.String(VerbName(op.verb));
+    w.Key("Key");
+    WriteString(w, op.key);
+    if (op.verb == TxnOp::Verb::kSet || op.verb == TxnOp::Verb::kCas) {
+      w.Key("Value");
+      WriteString(w, Base64Encode(op.value));
+    }
+    if (op.verb == TxnOp::Verb::kCheckSession) {
+      w.Key("Session");
+      WriteString(w, op.session);
+    }
+    if (op.verb == TxnOp::Verb::kCas || op.verb == TxnOp::Verb::kCheckIndex) {
+      w.Key("Index");
+      w.Uint64(op.index);
+    }
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+Result<std::vector<std::string>> ParseTxnErrors(std::string_view body) {
+  rapidjson::Document doc;
+  MANAGE_RETURN_IF_ERROR(ParseDocument(body, &doc));
+  if (!doc.IsObject()) return Unexpected("transaction answer is not an object");
+  const Value* errors = nullptr;
+  MANAGE_RETURN_IF_ERROR(FindArray(doc, "Errors", "txn", &errors));
+  std::vector<std::string> out;
+  for (SizeType i = 0; i < errors->Size(); ++i) {
+    const Value& e = (*errors)[i];
+    const std::string where = Index("txn.Errors", i);
+    if (!e.IsObject()) return Unexpected(where + " is not an object");
+    uint64_t op = 0;
+    std::string what;
+    MANAGE_RETURN_IF_ERROR(ReadUint64(e, "OpIndex", where, &op));
+    MANAGE_RETURN_IF_ERROR(ReadString(e, "What", true, where, &what));
+    out.push_back("op " + std::to_string(op) + ": " + what);
+  }
+  return out;
 }
 
 Result<std::string> ParseSessionId(std::string_view body) {

@@ -29,6 +29,9 @@ Status ValidateSessionSpec(const SessionSpec& spec);
 // TTL left out when 0 and Checks when std::nullopt.
 std::string SessionCreateBody(const SessionSpec& spec);
 
+// The body of PUT /v1/txn: [{"KV":{"Verb","Key","Value" (base64),"Session","Index"}}].
+std::string TxnBody(const std::vector<TxnOp>& ops);
+
 // The following fail with Internal "malformed JSON from Consul: ..." when the body
 // is not JSON, and Internal naming the field when a value has the wrong type.
 
@@ -38,6 +41,9 @@ Result<std::string> ParseSessionId(std::string_view body);
 Result<bool> ParseBool(std::string_view body);
 // The array GET /v1/kv/<key>[?recurse] returns; Value decoded (null: empty).
 Result<std::vector<KvPair>> ParseKvPairs(std::string_view body);
+// The reasons of a failed transaction (409): {"Errors":[{"OpIndex","What"}]},
+// each as "op <OpIndex>: <What>".
+Result<std::vector<std::string>> ParseTxnErrors(std::string_view body);
 // The array GET /v1/health/service/<name> returns.
 Result<std::vector<ServiceInstance>> ParseHealth(std::string_view body);
 

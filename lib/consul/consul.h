@@ -46,6 +46,22 @@ struct ServiceInstance {
   bool passing = false;  // every check in Checks is "passing"
 };
 
+// One operation of a transaction (PUT /v1/txn, KV operations only).
+struct TxnOp {
+  enum class Verb {
+    kSet,           // write value
+    kCas,           // write value if the key's ModifyIndex is `index` (0: absent)
+    kCheckSession,  // fail unless `session` holds the key
+    kCheckIndex,    // fail unless the key's ModifyIndex is `index`
+    kDelete,
+  };
+  Verb verb = Verb::kSet;
+  std::string key;
+  std::string value;
+  std::string session;
+  uint64_t index = 0;
+};
+
 class Consul {
  public:
   virtual ~Consul() = default;
@@ -74,6 +90,10 @@ class Consul {
   // key's value empty (the release request has no body).
   virtual Result<bool> Release(const std::string& key, const std::string& session) = 0;
   virtual Status Delete(const std::string& key) = 0;
+  // Runs `ops` atomically: all of them, or none when one fails. Aborted with
+  // Consul's reason for each failed op ("op 0: failed session check for key
+  // ..."); nothing was written then.
+  virtual Status Txn(const std::vector<TxnOp>& ops) = 0;
 
   // Instances of a service; with passing_only, those whose checks all pass.
   virtual Result<std::vector<ServiceInstance>> Health(const std::string& service,
@@ -91,6 +111,8 @@ class HttpConsul final : public Consul {
  public:
   // `transport` must outlive this object.
   HttpConsul(http::HttpTransport* transport, ConsulAddress address);
+  // Owns its transport: a client of its own for another thread.
+  HttpConsul(std::unique_ptr<http::HttpTransport> transport, ConsulAddress address);
 
   Result<std::string> CreateSession(const SessionSpec& spec) override;
   Status RenewSession(const std::string& id) override;
@@ -104,10 +126,12 @@ class HttpConsul final : public Consul {
                        const std::string& value) override;
   Result<bool> Release(const std::string& key, const std::string& session) override;
   Status Delete(const std::string& key) override;
+  Status Txn(const std::vector<TxnOp>& ops) override;
   Result<std::vector<ServiceInstance>> Health(const std::string& service,
                                               bool passing_only) override;
 
  private:
+  std::unique_ptr<http::HttpTransport> owned_;
   http::HttpTransport* transport_;
   ConsulAddress address_;
 };

@@ -91,6 +91,25 @@ Result<bool> BoolResponse(const Result<http::Response>& r, const std::string& wh
 HttpConsul::HttpConsul(http::HttpTransport* transport, ConsulAddress address)
     : transport_(transport), address_(std::move(address)) {}
 
+HttpConsul::HttpConsul(std::unique_ptr<http::HttpTransport> transport, ConsulAddress address)
+    : owned_(std::move(transport)), transport_(owned_.get()), address_(std::move(address)) {}
+
+Status HttpConsul::Txn(const std::vector<TxnOp>& ops) {
+  if (ops.empty()) return Status::InvalidArgument("a transaction needs at least one operation");
+  const std::string what = "transaction on key " + Quoted(ops.front().key);
+  Result<http::Response> r = Send(transport_, address_, "PUT", "/v1/txn", TxnBody(ops), what);
+  if (!r.ok()) return r.status();
+  if (r->status == 409) {
+    Result<std::vector<std::string>> errors = ParseTxnErrors(r->body);
+    if (!errors.ok()) return errors.status().Annotate(what);
+    std::string joined;
+    for (const std::string& e : *errors) joined += (joined.empty() ? "" : "; ") + e;
+    return Status::Aborted(what + " rolled back: " + joined);
+  }
+  if (!IsSuccess(*r)) return HttpError(*r, what);
+  return Status::Ok();
+}
+
 Result<std::string> HttpConsul::CreateSession(const SessionSpec& spec) {
   MANAGE_RETURN_IF_ERROR(ValidateSessionSpec(spec));
   const std::string what = "create session " + Quoted(spec.name);

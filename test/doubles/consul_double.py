@@ -31,7 +31,9 @@ Endpoints: /v1/status/leader|peers; /v1/agent/service/register|deregister;
 /v1/agent/check/update|pass|warn|fail; /v1/health/service/<name> and
 /v1/catalog/service/<name> (?passing, ?tag, blocking); /v1/session/create|
 destroy|renew|info|list; /v1/kv/<key> (GET ?raw ?recurse ?keys ?separator,
-blocking; PUT ?cas ?acquire ?release ?flags; DELETE ?recurse ?cas). ACL
+blocking; PUT ?cas ?acquire ?release ?flags; DELETE ?recurse ?cas);
+/v1/txn with KV operations (set, cas, get, delete, delete-cas,
+check-session, check-index, check-not-exists). ACL
 tokens (X-Consul-Token, ?token) are accepted and ignored; ACLs are disabled.
 
 Not modelled: checks other than TTL (registering one is refused), other
@@ -1290,6 +1292,10 @@ class SessionMixin:
 # Key/value store
 # --------------------------------------------------------------------------
 
+TXN_WRITE_VERBS = ("set", "delete", "delete-cas", "delete-tree", "cas", "lock",
+                   "unlock")
+
+
 class KvMixin:
     """KV entries, tombstones and lock-delays.
     consul: agent/consul/state/kvs.go."""
@@ -1418,6 +1424,77 @@ class KvMixin:
     def _bury(self, key, idx):
         self._tombstones[key] = idx
         self._tables["kvs"] = self._tables["tombstones"] = idx
+
+    def kv_txn(self, ops):
+        """(results, errors) of a transaction of KV ops, each a dict of
+        verb, key, value (bytes or None), flags, index, session. Every op
+        runs and each failure is reported; any failure rolls all back.
+        consul: agent/consul/state/txn.go txnDispatch and txnKVS."""
+        with self._lock:
+            saved = (dict(self._kv), dict(self._tombstones), dict(self._tables))
+            # consul: txn_endpoint.go isWrite; reads alone skip raft.
+            writes = any(op["verb"] in TXN_WRITE_VERBS for op in ops)
+            idx = self._next_index() if writes else self._raft_index
+            results, errors = [], []
+            for i, op in enumerate(ops):
+                try:
+                    results += self._txn_kv(idx, op)
+                except ApiError as err:
+                    errors.append({"OpIndex": i, "What": err.text})
+            if errors:
+                self._kv, self._tombstones, self._tables = saved
+                return None, errors
+            return results, None
+
+    def _txn_kv(self, idx, op):
+        verb, key = op["verb"], op["key"]
+        existing = self._kv.get(key)
+        quoted = go_quote(key)
+        if verb == "set":
+            self._kv_write(idx, KvEntry(key, op["value"], op["flags"]), False)
+        elif verb == "cas":
+            if (existing.modify_index if existing else 0) != op["index"]:
+                raise ApiError(409, "failed to set key %s, index is stale" % quoted)
+            self._kv_write(idx, KvEntry(key, op["value"], op["flags"]), False)
+        elif verb == "delete":
+            self._kv_delete_key(key, idx)
+            return []
+        elif verb == "delete-cas":
+            if existing is not None and existing.modify_index != op["index"]:
+                raise ApiError(409, "failed to delete key %s, index is stale"
+                               % quoted)
+            self._kv_delete_key(key, idx)
+            return []
+        elif verb == "get":
+            if existing is None:
+                raise ApiError(409, "key %s doesn't exist" % quoted)
+            return [{"KV": existing.to_json()}]
+        elif verb == "check-session":
+            if existing is None:
+                raise ApiError(409, "failed to check session, key %s doesn't "
+                               "exist" % quoted)
+            if existing.session != op["session"]:
+                raise ApiError(409, "failed session check for key %s, current "
+                               "session %s != %s" % (quoted, go_quote(
+                                   existing.session), go_quote(op["session"])))
+        elif verb == "check-index":
+            if existing is None:
+                raise ApiError(409, "failed to check index, key %s doesn't "
+                               "exist" % quoted)
+            if existing.modify_index != op["index"]:
+                raise ApiError(409, "failed index check for key %s, current "
+                               "modify index %d != %d" % (
+                                   quoted, existing.modify_index, op["index"]))
+        elif verb == "check-not-exists":
+            if existing is not None:
+                raise ApiError(409, "key %s exists" % quoted)
+            return []
+        else:
+            raise ApiError(409, "unknown KV verb %s" % go_quote(verb))
+        entry = self._kv.get(key)
+        out = entry.to_json()
+        out["Value"] = None  # consul: only get returns the value
+        return [{"KV": out}]
 
 
 class ConsulState(KvMixin, SessionMixin, CatalogMixin, StateCore):
@@ -1799,6 +1876,54 @@ def _kv_delete(state, req):
     return json_response(state.kv_delete(key, recurse, cas))
 
 
+TXN_MAX_OPS = 64
+
+
+def _txn_field(obj, name):
+    """Go's encoding/json matches field names case-insensitively."""
+    return next((v for k, v in obj.items() if k.lower() == name.lower()), None)
+
+
+def handle_txn(state, req):
+    """consul: agent/txn_endpoint.go Txn (KV operations only)."""
+    try:
+        raw_ops = json.loads(req.body or b"null")
+    except ValueError as err:
+        raise ApiError(400, "Failed to parse body: %s" % err) from None
+    if not isinstance(raw_ops, list):
+        raise ApiError(400, "Failed to parse body: json: cannot unmarshal "
+                       "object into Go value of type api.TxnOps")
+    if len(raw_ops) > TXN_MAX_OPS:
+        raise ApiError(413, "Transaction contains too many operations (%d > %d)"
+                       % (len(raw_ops), TXN_MAX_OPS))
+    ops = []
+    for raw in raw_ops:
+        kv = _txn_field(raw, "KV") if isinstance(raw, dict) else None
+        if not isinstance(kv, dict):
+            raise ApiError(500, "The double models only KV operations")
+        value = _txn_field(kv, "Value")
+        try:
+            value = None if value is None else base64.b64decode(value,
+                                                                validate=True)
+        except (ValueError, TypeError):
+            raise ApiError(400, "Failed to parse body: failed to decode value"
+                           ) from None
+        ops.append({"verb": _txn_field(kv, "Verb") or "",
+                    "key": _txn_field(kv, "Key") or "",
+                    "value": value,
+                    "flags": _txn_field(kv, "Flags") or 0,
+                    "index": _txn_field(kv, "Index") or 0,
+                    "session": _txn_field(kv, "Session") or ""})
+    results, errors = state.kv_txn(ops)
+    headers = [("Content-Type", "application/json")]
+    if not any(op["verb"] in TXN_WRITE_VERBS for op in ops):
+        # consul: the read-only path sets these, never X-Consul-Index.
+        headers += [("X-Consul-Knownleader", "true"), ("X-Consul-Lastcontact", "0")]
+    if errors:
+        return Response(409, go_json({"Results": None, "Errors": errors}), headers)
+    return Response(200, go_json({"Results": results, "Errors": None}), headers)
+
+
 ROUTES = [
     (r"/v1/status/leader", ("GET",), handle_status_leader),
     (r"/v1/status/peers", ("GET",), handle_status_peers),
@@ -1816,6 +1941,7 @@ ROUTES = [
     (r"/v1/session/info/(?P<id>.*)", ("GET",), handle_session_info),
     (r"/v1/session/list", ("GET",), handle_session_list),
     (r"/v1/kv/(?P<key>.*)", ("GET", "PUT", "DELETE"), handle_kv),
+    (r"/v1/txn", ("PUT",), handle_txn),
 ]
 
 

@@ -345,6 +345,59 @@ class KvTest(ConsulDoubleTest):
                            int(first["X-Consul-Index"]))
 
 
+class TxnTest(ConsulDoubleTest):
+    """consul: agent/txn_endpoint.go and state/txn.go."""
+
+    def txn(self, *ops):
+        status, _, text = self.call("PUT", "/v1/txn", [{"KV": op} for op in ops])
+        return status, json.loads(text)
+
+    def test_checks_and_writes_apply_together(self):
+        holder = self.session(LockDelay="0s")
+        self.assertTrue(self.acquire("primary", holder))
+        self.ok("PUT", "/v1/kv/record", "old")
+        index = self.kv("record")["ModifyIndex"]
+        status, body = self.txn(
+            {"Verb": "check-session", "Key": "primary", "Session": holder},
+            {"Verb": "cas", "Key": "record", "Value": "bmV3", "Index": index},
+            {"Verb": "set", "Key": "binlog", "Value": "YmluLjI="})
+        self.assertEqual(status, 200, body)
+        self.assertIsNone(body["Errors"])
+        self.assertEqual([r["KV"]["Key"] for r in body["Results"]],
+                         ["primary", "record", "binlog"])
+        self.assertTrue(all(r["KV"]["Value"] is None for r in body["Results"]))
+        self.assertEqual(self.kv("record")["Value"], "bmV3")
+        self.assertEqual(self.kv("binlog")["Value"], "YmluLjI=")
+
+    def test_a_failed_check_rolls_everything_back_and_names_each_failure(self):
+        holder = self.session(LockDelay="0s")
+        self.assertTrue(self.acquire("primary", holder))
+        self.ok("PUT", "/v1/kv/record", "old")
+        status, body = self.txn(
+            {"Verb": "set", "Key": "binlog", "Value": "YQ=="},
+            {"Verb": "check-session", "Key": "primary", "Session": "other"},
+            {"Verb": "cas", "Key": "record", "Value": "YQ==", "Index": 1},
+            {"Verb": "check-session", "Key": "missing", "Session": holder})
+        self.assertEqual(status, 409)
+        self.assertIsNone(body["Results"])
+        self.assertEqual(body["Errors"], [
+            {"OpIndex": 1, "What": 'failed session check for key "primary", '
+                                   'current session "%s" != "other"' % holder},
+            {"OpIndex": 2, "What": 'failed to set key "record", index is stale'},
+            {"OpIndex": 3, "What": 'failed to check session, key "missing" '
+                                   "doesn't exist"}])
+        self.assertIsNone(self.kv("binlog"))
+        self.assertEqual(self.kv("record")["Value"], "b2xk")
+
+    def test_bad_bodies_are_refused(self):
+        status, _, text = self.call("PUT", "/v1/txn", b"{not json")
+        self.assertEqual(status, 400)
+        self.assertTrue(text.startswith("Failed to parse body"), text)
+        status, _, text = self.call("PUT", "/v1/txn", [{"KV": {"Verb": "set", "Key": "k"}}] * 65)
+        self.assertEqual((status, text),
+                         (413, "Transaction contains too many operations (65 > 64)"))
+
+
 class ProcessTest(unittest.TestCase):
     def test_sigterm_and_sigint_stop_it_cleanly(self):
         for sig in (signal.SIGTERM, signal.SIGINT):

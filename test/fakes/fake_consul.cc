@@ -274,6 +274,62 @@ Status FakeConsul::Delete(const std::string& key) {
   });
 }
 
+// consul: agent/consul/state/txn.go txnKVS; every op runs and each failure
+// is reported, then the whole transaction is rolled back.
+Status FakeConsul::Txn(const std::vector<TxnOp>& ops) {
+  return Run("Txn", ops.empty() ? "" : ops.front().key, [&]() -> Status {
+    if (ops.empty()) return Status::InvalidArgument("a transaction needs at least one operation");
+    const auto saved_kv = kv_;
+    const uint64_t saved_index = raft_index_;
+    std::string errors;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      std::string what = ApplyTxnOp(ops[i]);
+      if (!what.empty())
+        errors += (errors.empty() ? "" : "; ") + ("op " + std::to_string(i) + ": " + what);
+    }
+    if (errors.empty()) return Status::Ok();
+    kv_ = saved_kv;
+    raft_index_ = saved_index + 1;  // the failed apply still took a raft index
+    return Status::Aborted("transaction on key " + Quoted(ops.front().key) +
+                           " rolled back: " + errors);
+  });
+}
+
+// Consul's error text for a failed op, empty when it applied.
+std::string FakeConsul::ApplyTxnOp(const TxnOp& op) {
+  auto it = kv_.find(op.key);
+  const std::string key = "\"" + op.key + "\"";
+  switch (op.verb) {
+    case TxnOp::Verb::kSet:
+      WriteValue(op.key, op.value);
+      return "";
+    case TxnOp::Verb::kCas:
+      if ((it == kv_.end() ? 0 : it->second.modify_index) != op.index) {
+        return "failed to set key " + key + ", index is stale";
+      }
+      WriteValue(op.key, op.value);
+      return "";
+    case TxnOp::Verb::kCheckSession:
+      if (it == kv_.end()) return "failed to check session, key " + key + " doesn't exist";
+      if (it->second.session != op.session) {
+        return "failed session check for key " + key + ", current session \"" + it->second.session +
+               "\" != \"" + op.session + "\"";
+      }
+      return "";
+    case TxnOp::Verb::kCheckIndex:
+      if (it == kv_.end()) return "failed to check index, key " + key + " doesn't exist";
+      if (it->second.modify_index != op.index) {
+        return "failed index check for key " + key + ", current modify index " +
+               std::to_string(it->second.modify_index) + " != " + std::to_string(op.index);
+      }
+      return "";
+    case TxnOp::Verb::kDelete:
+      kv_.erase(op.key);
+      return "";
+  }
+  return "unknown KV verb";
+}
+
 // ---- Health and checks
 
 Result<std::vector<ServiceInstance>> FakeConsul::Health(const std::string& service,

@@ -39,6 +39,7 @@ class FakeConsul final : public Consul {
                        const std::string& value) override;
   Result<bool> Release(const std::string& key, const std::string& session) override;
   Status Delete(const std::string& key) override;
+  Status Txn(const std::vector<TxnOp>& ops) override;
   Result<std::vector<ServiceInstance>> Health(const std::string& service,
                                               bool passing_only) override;
 
@@ -114,6 +115,7 @@ class FakeConsul final : public Consul {
   Result<bool> AcquireNow(const std::string& key, const std::string& session,
                           const std::string& value);
   void WriteValue(const std::string& key, const std::string& value);
+  std::string ApplyTxnOp(const TxnOp& op);
   void ExpireSessions();
   void Invalidate(const std::string& id, TimePoint when);
   void InvalidateTiedTo(const std::string& node, const std::string& check_id);

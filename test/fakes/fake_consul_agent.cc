@@ -43,6 +43,9 @@ class FakeAgent final : public Consul {
   Status Delete(const std::string& key) override {
     return As([&] { return fake_->Delete(key); });
   }
+  Status Txn(const std::vector<TxnOp>& ops) override {
+    return As([&] { return fake_->Txn(ops); });
+  }
   Result<std::vector<ServiceInstance>> Health(const std::string& service,
                                               bool passing_only) override {
     return As([&] { return fake_->Health(service, passing_only); });
