@@ -27,21 +27,31 @@ KeeperStep NextKeeperStep(std::chrono::steady_clock::duration since_success,
                           std::chrono::steady_clock::duration since_attempt,
                           std::chrono::seconds ttl);
 
-class SessionKeeper {
+// Keeps a session alive while the owner works; abstract so hooks can be
+// tested with a synchronous fake.
+class Keeper {
+ public:
+  virtual ~Keeper() = default;
+  // Stops renewing (the session itself is left alone); idempotent.
+  virtual void Stop() = 0;
+  // True once the session counts as lost; why in LostReason().
+  virtual bool Lost() const = 0;
+  virtual std::string LostReason() const = 0;
+};
+
+class SessionKeeper final : public Keeper {
  public:
   // Starts renewing `session` at once. `cancel` (may be null) is raised when
   // the session is lost; it must outlive the keeper.
   SessionKeeper(std::unique_ptr<Consul> client, std::string session, std::chrono::seconds ttl,
                 std::atomic<bool>* cancel, Logger log);
-  ~SessionKeeper();  // stops it
+  ~SessionKeeper() override;  // stops it
   SessionKeeper(const SessionKeeper&) = delete;
   SessionKeeper& operator=(const SessionKeeper&) = delete;
 
-  // Stops renewing (the session itself is left alone); idempotent.
-  void Stop();
-  // True once the session counts as lost; why in LostReason().
-  bool Lost() const { return lost_.load(); }
-  std::string LostReason() const;
+  void Stop() override;
+  bool Lost() const override { return lost_.load(); }
+  std::string LostReason() const override;
   int renewals() const { return renewals_.load(); }
 
  private:

@@ -68,6 +68,25 @@ void ReadSnapshot(EnvReader& r, SnapshotSettings& s) {
   s.storage_dir = r.String("STORAGE_DIR", s.storage_dir);
   s.wait_timeout =
       std::chrono::seconds(r.Int("SNAPSHOT_WAIT_TIMEOUT", s.wait_timeout.count(), 0, 7 * 86400));
+  std::string compression = r.String("SNAPSHOT_COMPRESSION", "zstd");
+  if (compression == "none") {
+    s.compression_level = 0;
+  } else if (compression == "zstd") {
+    s.compression_level =
+        static_cast<int>(r.Int("SNAPSHOT_COMPRESSION_LEVEL", s.compression_level, 1, 19));
+  } else {
+    r.Fail("SNAPSHOT_COMPRESSION", fmt::format("'{}': use zstd or none", compression));
+  }
+  s.compression_threads =
+      static_cast<int>(r.Int("SNAPSHOT_COMPRESSION_THREADS", s.compression_threads, 0, 64));
+  // Raw: a key is taken exactly as written (no comment stripping or expansion).
+  s.encryption_key = r.Raw("SNAPSHOT_ENCRYPTION_KEY");
+  s.encryption_key_file = r.String("SNAPSHOT_ENCRYPTION_KEY_FILE");
+  if (!s.encryption_key.empty() && !s.encryption_key_file.empty()) {
+    r.Fail("SNAPSHOT_ENCRYPTION_KEY", "set it or SNAPSHOT_ENCRYPTION_KEY_FILE, not both");
+  }
+  s.retain_count = static_cast<int>(r.Int("SNAPSHOT_RETAIN_COUNT", s.retain_count, 0, 100000));
+  s.retain_days = static_cast<int>(r.Int("SNAPSHOT_RETAIN_DAYS", s.retain_days, 0, 36500));
 }
 
 void ReadIdentity(EnvReader& r, const HostFacts& host, Config& c) {

@@ -54,6 +54,17 @@ struct SnapshotSettings {
   std::string storage_dir = "/tmp/snapshots";
   // How long pre_start waits for the first snapshot when a primary exists.
   std::chrono::seconds wait_timeout{600};
+  // SNAPSHOT_COMPRESSION: zstd level (1-19), 0 for none; and worker threads.
+  int compression_level = 3;
+  int compression_threads = 1;
+  // SNAPSHOT_ENCRYPTION_KEY (the key itself, never logged) or
+  // SNAPSHOT_ENCRYPTION_KEY_FILE; both empty: snapshots are not encrypted.
+  std::string encryption_key;
+  std::string encryption_key_file;
+  // Retention: at most this many snapshots (0: no limit), none older than
+  // this many days (0: no limit); the newest is always kept.
+  int retain_count = 7;
+  int retain_days = 0;
 };
 
 enum class ErrantPolicy {

@@ -4,11 +4,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "consul/consul.h"
+#include "consul/session_keeper.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "mysql/client.h"
@@ -35,6 +38,15 @@ struct Deps {
   // Raised (from any thread) to make the store's transfers stop with Aborted,
   // for instance when the backup lock is lost; may be null.
   std::atomic<bool>* store_cancel = nullptr;
+  // Keeps `session` (TTL `ttl`) alive from another thread while long work
+  // runs, raising *cancel if it is lost (consul/session_keeper.h). May be
+  // unset: the session is then only renewed by the work itself.
+  std::function<std::unique_ptr<consul::Keeper>(
+      const std::string& session, std::chrono::seconds ttl, std::atomic<bool>* cancel)>
+      keep_session;
+  // Whether progress of long transfers may be shown (stderr is a terminal:
+  // an operator's command, not a hook).
+  bool interactive = false;
   // Starts `argv` (this binary's subcommand) detached from the calling hook, so
   // long work such as the first snapshot never holds up a health check.
   std::function<Status(const std::vector<std::string>& argv)> spawn_detached;

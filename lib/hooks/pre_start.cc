@@ -18,6 +18,7 @@
 #include "cluster/mycnf.h"
 #include "cluster/node_state.h"
 #include "cluster/primary_lock.h"
+#include "hooks/backup_access.h"
 #include "hooks/hooks.h"
 
 namespace manage::hooks {
@@ -115,16 +116,23 @@ Status Restore(Deps& deps, cluster::NodeState& state, const backup::BackupRecord
     return store.status().Annotate(
         fmt::format("snapshot store '{}' (restoring {})", c.snapshot.backend, record.id));
   }
-  deps.log.Info("restoring snapshot",
-                {{"id", record.id}, {"gtid", record.gtid}, {"from_node", record.node}});
+  deps.log.Info("restoring snapshot", {{"id", record.id},
+                                       {"gtid", record.gtid},
+                                       {"from_node", record.node},
+                                       {"store", (*store)->Location()},
+                                       {"compression", record.compression},
+                                       {"encryption", record.encryption}});
   // Recorded before the files move into the datadir: if this process dies after
   // the move, the next start still knows the data came from this snapshot. A
   // failed restore leaves the datadir empty, and the next start forgets these.
   MANAGE_RETURN_IF_ERROR(state.SetOrigin(cluster::Origin::kSnapshot));
   MANAGE_RETURN_IF_ERROR(state.SetRestoredGtid(record.gtid));
+  auto key = LoadBackupKey(deps);
+  if (!key.ok()) return key.status();
   backup::RestoreOptions opts;
   opts.datadir = c.mysql.datadir;
   opts.mysql_user = RunningAsRoot() ? c.mysql.os_user : "";
+  opts.key = key->has_value() ? &**key : nullptr;
   auto pos = backup::RestoreSnapshot(*deps.runner, *deps.fs, **store, record, opts);
   if (!pos.ok()) {
     // RestoreSnapshot left the datadir as it was: so is the state dir.

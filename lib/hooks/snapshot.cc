@@ -2,19 +2,39 @@
 // right after the first primary bootstraps). Only the node whose session holds
 // PRIMARY_KEY acts, and only when a snapshot is due (backup/snapshot_due.h).
 //
-// Locks: BACKUP_LOCK_KEY is acquired with a session of its own (TTL, no
-// lock-delay, Behavior=release) that is renewed while mariabackup streams. If
-// this process dies, the session expires and the lock frees itself; no stale
-// lock is ever left for an operator to clear. The primary's own session and
-// health are untouched: a snapshot can fail, but never makes health fail.
+// Locks and who sees what:
+// - BACKUP_LOCK_KEY is acquired with a session of its own (TTL 30 s, no
+//   lock-delay, Behavior=release). A keeper thread renews it every 10 s for
+//   as long as the upload runs, however slowly parts move. If this process
+//   dies, the session expires and the lock frees itself: no stale lock is
+//   ever left for an operator to clear. If the session is lost while the
+//   upload runs (Consul invalidated it), the keeper raises the store's cancel
+//   flag, the transfer stops, and the snapshot is abandoned: another node may
+//   already be taking one.
+// - The stream becomes visible only when committed, then its manifest is
+//   written. LAST_BACKUP_KEY and LAST_BINLOG_KEY are published in one Consul
+//   transaction that first checks that this node's session still holds
+//   PRIMARY_KEY and the backup session still holds BACKUP_LOCK_KEY: a primary
+//   demoted during a long backup (whose data may hold transactions the new
+//   primary never had) never replaces the record; its objects are deleted.
+// - If this process dies after the commit and before the transaction, the
+//   snapshot stays in the store with its manifest but unpublished: a valid
+//   snapshot of the primary's data that retention deletes in time.
+// - Retention runs after a published snapshot. Its failure is logged; the
+//   snapshot stands.
+// The primary's own session and health are untouched: a snapshot can fail,
+// but never makes health fail.
 #include "backup/snapshot.h"
 
 #include <fmt/format.h>
 
 #include "backup/backup_record.h"
+#include "backup/catalog.h"
+#include "backup/retention.h"
 #include "backup/snapshot_due.h"
 #include "cluster/node_state.h"
 #include "cluster/primary_lock.h"
+#include "hooks/backup_access.h"
 #include "hooks/hooks.h"
 #include "hooks/local_db.h"
 #include "hooks/primary.h"
@@ -23,62 +43,6 @@ namespace manage::hooks {
 namespace {
 
 constexpr std::chrono::seconds kBackupSessionTtl{30};
-
-// Wraps the store so that the backup lock's session is renewed while the
-// snapshot streams; a session that cannot be renewed aborts the snapshot.
-class RenewingStore final : public storage::ObjectStore {
- public:
-  RenewingStore(Deps& deps, storage::ObjectStore& inner, std::string session)
-      : deps_(deps), inner_(inner), session_(std::move(session)) {
-    last_ = deps_.clock->Monotonic();
-  }
-  Result<std::unique_ptr<storage::ObjectWriter>> Create(const std::string& name) override {
-    auto inner = inner_.Create(name);
-    if (!inner.ok()) return inner.status();
-    return std::unique_ptr<storage::ObjectWriter>(new Writer(this, std::move(*inner)));
-  }
-  Status Read(const std::string& name, const sys::OutputSink& sink) override {
-    return inner_.Read(name, sink);
-  }
-  Result<storage::ObjectInfo> Stat(const std::string& name) override { return inner_.Stat(name); }
-  Result<std::vector<storage::ObjectInfo>> List(const std::string& prefix) override {
-    return inner_.List(prefix);
-  }
-  Status Remove(const std::string& name) override { return inner_.Remove(name); }
-  std::string Location() const override { return inner_.Location(); }
-
- private:
-  class Writer final : public storage::ObjectWriter {
-   public:
-    Writer(RenewingStore* s, std::unique_ptr<storage::ObjectWriter> inner)
-        : store_(s), inner_(std::move(inner)) {}
-    Status Write(std::string_view data) override {
-      MANAGE_RETURN_IF_ERROR(store_->MaybeRenew());
-      return inner_->Write(data);
-    }
-    Status Commit() override {
-      MANAGE_RETURN_IF_ERROR(store_->MaybeRenew());
-      return inner_->Commit();
-    }
-    void Abort() override { inner_->Abort(); }
-
-   private:
-    RenewingStore* store_;
-    std::unique_ptr<storage::ObjectWriter> inner_;
-  };
-
-  Status MaybeRenew() {
-    auto now = deps_.clock->Monotonic();
-    if (now - last_ < kBackupSessionTtl / 3) return Status::Ok();
-    last_ = now;
-    return deps_.consul->RenewSession(session_).Annotate("renewing the backup lock session");
-  }
-
-  Deps& deps_;
-  storage::ObjectStore& inner_;
-  std::string session_;
-  std::chrono::steady_clock::time_point last_;
-};
 
 Result<backup::SnapshotDecision> Due(Deps& deps, LocalDb& db, std::string* binlog) {
   const Config& c = *deps.config;
@@ -102,8 +66,16 @@ Result<backup::SnapshotDecision> Due(Deps& deps, LocalDb& db, std::string* binlo
   return backup::DecideSnapshot(in);
 }
 
-Status TakeUnderLock(Deps& deps, storage::ObjectStore& target, const std::string& session,
-                     const std::string& binlog) {
+// Everything one snapshot run holds.
+struct Run {
+  storage::ObjectStore* store = nullptr;
+  std::string primary_session;  // this node's session on PRIMARY_KEY
+  std::string backup_session;   // the session on BACKUP_LOCK_KEY
+  std::string binlog;           // current at the start
+  const backup::BackupKey* key = nullptr;
+};
+
+Result<backup::BackupRecord> Stream(Deps& deps, const Run& run) {
   const Config& c = *deps.config;
   auto now = deps.clock->Now();
   auto name = backup::BackupName(c.snapshot.backup_name, now);
@@ -115,18 +87,89 @@ Status TakeUnderLock(Deps& deps, storage::ObjectStore& target, const std::string
   opts.work_dir = c.state_dir + "/snapshot";
   opts.node = c.NodeName();
   opts.store = c.snapshot.backend;
-  RenewingStore store(deps, target, session);
-  deps.log.Info("taking snapshot", {{"id", *name}});
-  auto record = backup::TakeSnapshot(*deps.runner, *deps.fs, store, opts);
+  opts.service = c.service_name;
+  opts.encoding = SnapshotEncoding(c, run.key);
+  Progress progress = ProgressLine(deps, "snapshot " + *name);
+  opts.on_progress = progress.update;
+  if (deps.store_cancel != nullptr) *deps.store_cancel = false;
+  std::unique_ptr<consul::Keeper> keeper;
+  if (deps.keep_session) {
+    keeper = deps.keep_session(run.backup_session, kBackupSessionTtl, deps.store_cancel);
+  }
+  deps.log.Info("taking snapshot", {{"id", *name}, {"store", run.store->Location()}});
+  const auto started = deps.clock->Monotonic();
+  auto record = backup::TakeSnapshot(*deps.runner, *deps.fs, *run.store, opts);
+  progress.done();
+  if (keeper) keeper->Stop();
+  if (keeper && keeper->Lost()) {
+    if (record.ok()) (void)backup::DeleteSnapshot(*run.store, record->id);
+    return Status::Aborted("the backup lock was lost (" + keeper->LostReason() + "); snapshot " +
+                           *name + " abandoned");
+  }
   if (!record.ok()) return record.status().Annotate("snapshot " + *name);
-  MANAGE_RETURN_IF_ERROR(
-      deps.consul->Put(c.keys.last_backup_key, backup::SerializeBackupRecord(*record)));
-  MANAGE_RETURN_IF_ERROR(
-      deps.consul->Put(c.keys.last_binlog_key, record->binlog.empty() ? binlog : record->binlog));
+  record->duration_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(deps.clock->Monotonic() - started)
+          .count());
+  return record;
+}
+
+// LAST_BACKUP_KEY and LAST_BINLOG_KEY, only while both locks are still ours.
+Status Publish(Deps& deps, const Run& run, const backup::BackupRecord& record) {
+  const Config& c = *deps.config;
+  using Verb = consul::TxnOp::Verb;
+  return deps.consul->Txn({
+      {Verb::kCheckSession, c.keys.primary_key, "", run.primary_session, 0},
+      {Verb::kCheckSession, c.keys.backup_lock_key, "", run.backup_session, 0},
+      {Verb::kSet, c.keys.last_backup_key, backup::SerializeBackupRecord(record), "", 0},
+      {Verb::kSet, c.keys.last_binlog_key, record.binlog.empty() ? run.binlog : record.binlog, "",
+       0},
+  });
+}
+
+void ApplyRetention(Deps& deps, storage::ObjectStore& store, const std::string& newest) {
+  const Config& c = *deps.config;
+  auto catalog = backup::ReadCatalog(store);
+  if (!catalog.ok()) {
+    deps.log.Warn("retention skipped", {{"error", catalog.status().message()}});
+    return;
+  }
+  std::vector<backup::StoredSnapshot> stored;
+  for (const backup::BackupRecord& r : catalog->snapshots)
+    stored.push_back({r.id, r.time, r.service});
+  backup::RetentionPolicy policy{c.snapshot.retain_count, c.snapshot.retain_days};
+  for (const std::string& id :
+       backup::SnapshotsToDelete(stored, policy, c.service_name, newest, deps.clock->Now())) {
+    Status deleted = backup::DeleteSnapshot(store, id);
+    if (deleted.ok()) {
+      deps.log.Info("deleted old snapshot", {{"id", id}});
+    } else {
+      deps.log.Warn("could not delete old snapshot", {{"id", id}, {"error", deleted.message()}});
+    }
+  }
+}
+
+Status TakeUnderLock(Deps& deps, const Run& run) {
+  auto record = Stream(deps, run);
+  if (!record.ok()) return record.status();
+  Status stored = backup::WriteManifest(*run.store, *record);
+  if (stored.ok()) stored = Publish(deps, run, *record);
+  if (!stored.ok()) {
+    (void)backup::DeleteSnapshot(*run.store, record->id);
+    if (stored.code() == Code::kAborted) {
+      return stored.Annotate("no longer the primary, or the backup lock was lost: snapshot " +
+                             record->id + " deleted, not recorded");
+    }
+    return stored.Annotate("recording snapshot " + record->id);
+  }
   deps.log.Info("snapshot stored", {{"id", record->id},
                                     {"gtid", record->gtid},
                                     {"size", std::to_string(record->size)},
+                                    {"raw_size", std::to_string(record->raw_size)},
+                                    {"compression", record->compression},
+                                    {"encryption", record->encryption},
+                                    {"duration_ms", std::to_string(record->duration_ms)},
                                     {"sha256", record->sha256}});
+  ApplyRetention(deps, *run.store, record->id);
   return Status::Ok();
 }
 
@@ -139,23 +182,27 @@ Status Snapshot(Deps& deps, const Args& args) {
   cluster::PrimaryLock lock(deps.config, deps.consul, &state);
   auto view = lock.Read();
   if (!view.ok()) return view.status();
-  std::string mine = state.Session();
-  if (!view->held || mine.empty() || view->holder_session != mine) {
+  Run run;
+  run.primary_session = state.Session();
+  if (!view->held || run.primary_session.empty() || view->holder_session != run.primary_session) {
     deps.log.Debug("not the primary: no snapshot");
     return Status::Ok();
   }
-  auto target = deps.open_store();
-  if (!target.ok()) {
-    return target.status().Annotate(fmt::format("snapshot store '{}'", c.snapshot.backend));
+  auto store = deps.open_store();
+  if (!store.ok()) {
+    return store.status().Annotate(fmt::format("snapshot store '{}'", c.snapshot.backend));
   }
+  run.store = *store;
   if (c.mysql.repl_user.empty()) {
     return Status::InvalidArgument("MYSQL_REPL_USER: snapshots run as the replication user");
   }
+  auto key = LoadBackupKey(deps);
+  if (!key.ok()) return key.status();
+  run.key = key->has_value() ? &**key : nullptr;
   auto db = ConnectLocal(deps);
   if (!db.ok()) return db.status();
   MANAGE_RETURN_IF_ERROR(EnsureTimeZones(deps, *db, state));
-  std::string binlog;
-  auto due = Due(deps, *db, &binlog);
+  auto due = Due(deps, *db, &run.binlog);
   if (!due.ok()) return due.status();
   if (!due->due && !HasFlag(args, "--force")) {
     deps.log.Debug("no snapshot due", {{"reason", due->reason}});
@@ -165,6 +212,7 @@ Status Snapshot(Deps& deps, const Args& args) {
                            std::chrono::seconds(0), std::nullopt};
   auto session = deps.consul->CreateSession(spec);
   if (!session.ok()) return session.status().Annotate("creating the backup lock session");
+  run.backup_session = *session;
   auto acquired = deps.consul->Acquire(c.keys.backup_lock_key, *session, c.NodeName());
   Status result = Status::Ok();
   if (!acquired.ok()) {
@@ -173,7 +221,7 @@ Status Snapshot(Deps& deps, const Args& args) {
     deps.log.Info("another snapshot is running; skipping", {{"key", c.keys.backup_lock_key}});
   } else {
     deps.log.Info("snapshot due", {{"reason", due->reason}});
-    result = TakeUnderLock(deps, **target, *session, binlog);
+    result = TakeUnderLock(deps, run);
     (void)deps.consul->Release(c.keys.backup_lock_key, *session);
   }
   (void)deps.consul->DestroySession(*session);

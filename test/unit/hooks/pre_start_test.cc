@@ -5,6 +5,8 @@
 #include <functional>
 
 #include "backup/backup_record.h"
+#include "backup/crypt.h"
+#include "backup/pipeline.h"
 #include "storage/sha256.h"
 #include "unit/hooks/hook_fixture.h"
 
@@ -308,6 +310,54 @@ TEST_CASE("pre_start rejects arguments") {
   PreStartFixture f;
   CHECK(PreStart(f.deps, {"--force"}).code() == Code::kInvalidArgument);
   CHECK_FALSE(f.fs.Exists(f.config.mysql.cnf_path));
+}
+
+}  // namespace
+}  // namespace manage::hooks
+
+namespace manage::hooks {
+namespace {
+
+// An encrypted, compressed snapshot of kObject, as the snapshot hook stores it.
+backup::BackupRecord PublishEncrypted(PreStartFixture& f, const backup::BackupKey& key) {
+  backup::BackupRecord r = f.PublishSnapshot();
+  std::string stored;
+  auto sink = backup::SinkTo([&stored](std::string_view chunk) {
+    stored.append(chunk);
+    return Status::Ok();
+  });
+  auto encoder = backup::Encoder::Create({3, 0, &key}, sink.get());
+  REQUIRE(encoder.ok());
+  REQUIRE((*encoder)->input().Write(kObject).ok());
+  REQUIRE((*encoder)->input().Close().ok());
+  (*encoder)->Describe(&r);
+  f.store.objects[kBackupId] = stored;
+  REQUIRE(f.consul.Put(f.config.keys.last_backup_key, backup::SerializeBackupRecord(r)).ok());
+  return r;
+}
+
+TEST_CASE("pre_start restores an encrypted snapshot with the configured key") {
+  PreStartFixture f;
+  const std::string hex(64, 'e');
+  f.config.snapshot.encryption_key = hex;
+  PublishEncrypted(f, *backup::ParseBackupKey(hex));
+  f.ScriptRestoreTools();
+  REQUIRE(PreStart(f.deps, {}).ok());
+  CHECK(f.runner.calls().at(0).stdin_data == kObject);  // mbstream got the plain stream
+  CHECK(f.state().DataOrigin() == cluster::Origin::kSnapshot);
+}
+
+TEST_CASE("pre_start without the snapshot's key fails before touching anything") {
+  PreStartFixture f;
+  PublishEncrypted(f, *backup::ParseBackupKey(std::string(64, 'e')));
+  SECTION("no key configured") {}
+  SECTION("another key") { f.config.snapshot.encryption_key = std::string(64, 'f'); }
+  Status s = PreStart(f.deps, {});
+  CHECK(s.code() == Code::kFailedPrecondition);
+  CHECK(s.message().find("SNAPSHOT_ENCRYPTION_KEY") != std::string::npos);
+  CHECK(f.runner.calls().empty());
+  CHECK_FALSE(f.fs.Exists(kDatadir));
+  CHECK(f.state().DataOrigin() == cluster::Origin::kUnknown);
 }
 
 }  // namespace

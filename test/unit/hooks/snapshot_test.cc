@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include "backup/backup_record.h"
+#include "backup/crypt.h"
+#include "backup/pipeline.h"
 #include "storage/sha256.h"
 #include "unit/hooks/hook_fixture.h"
 
@@ -22,11 +24,56 @@ constexpr char kStderr[] =
 constexpr char kName[] = "mysql-backup-2026-01-01T00-00-00Z";
 constexpr char kBackupSession[] = "backup-session-1";
 
+// A keeper that renews nothing: the test says when the session is lost.
+class FakeKeeper final : public consul::Keeper {
+ public:
+  explicit FakeKeeper(const bool* lost) : lost_(lost) {}
+  void Stop() override { stopped = true; }
+  bool Lost() const override { return *lost_; }
+  std::string LostReason() const override { return "Session id 'x' not found"; }
+  bool stopped = false;
+
+ private:
+  const bool* lost_;
+};
+
 struct SnapshotFixture : HookFixture {
   SnapshotFixture() {
     db().Reply("SHOW MASTER STATUS",
                mysql::MakeResult({"File", "Position"}, {{"mysql-bin.000002", "551"}}));
+    deps.keep_session = [this](const std::string& session, std::chrono::seconds ttl,
+                               std::atomic<bool>* flag) {
+      kept.push_back(session);
+      kept_ttl = ttl;
+      kept_cancel = flag;
+      auto keeper = std::make_unique<FakeKeeper>(&keeper_lost);
+      last_keeper = keeper.get();
+      return std::unique_ptr<consul::Keeper>(std::move(keeper));
+    };
+    deps.store_cancel = &cancel;
   }
+  std::vector<std::string> kept;  // sessions a keeper was started for
+  std::chrono::seconds kept_ttl{0};
+  std::atomic<bool>* kept_cancel = nullptr;
+  FakeKeeper* last_keeper = nullptr;
+  bool keeper_lost = false;
+  std::atomic<bool> cancel{false};
+
+  // What mariabackup wrote, decoded from what the store holds.
+  std::string Decoded(const backup::BackupRecord& record) {
+    std::string out;
+    auto sink = backup::SinkTo([&out](std::string_view chunk) {
+      out.append(chunk);
+      return Status::Ok();
+    });
+    auto decoder = backup::Decoder::Create(record, key ? &*key : nullptr, sink.get());
+    REQUIRE(decoder.ok());
+    REQUIRE((*decoder)->input().Write(store.objects.at(record.id)).ok());
+    REQUIRE((*decoder)->input().Close().ok());
+    REQUIRE((*decoder)->CheckRecord().ok());
+    return out;
+  }
+  std::optional<backup::BackupKey> key;
   // This node holds PRIMARY_KEY; its next session (the backup lock's) is kBackupSession.
   std::string BecomePrimary() {
     std::string id = HoldLockHere();
@@ -121,14 +168,26 @@ TEST_CASE("snapshot takes one when due, records it and releases the backup lock"
     CHECK(cmd.argv.at(0) == "mariabackup");
     CHECK(cmd.argv.at(2) == "--backup");
     for (const std::string& a : cmd.argv) CHECK(a.find(kReplPassword) == std::string::npos);
-    CHECK(f.store.objects.at(kName) == kStream);
     auto record = f.LastRecord();
     REQUIRE(record.has_value());
     CHECK(record->id == kName);
     CHECK(record->gtid == "0-1-4");
     CHECK(record->node == kNode);
     CHECK(record->store == "local");
-    CHECK(record->sha256 == *storage::Sha256Hex(kStream));
+    CHECK(record->service == "mysql");
+    CHECK(record->compression == "zstd");  // the default
+    CHECK(record->encryption == "none");
+    CHECK(record->raw_size == std::string(kStream).size());
+    CHECK(record->sha256 == *storage::Sha256Hex(f.store.objects.at(kName)));
+    CHECK(f.Decoded(*record) == kStream);
+    // The manifest in the store is the record.
+    CHECK(f.store.objects.at(std::string(kName) + ".json") ==
+          backup::SerializeBackupRecord(*record));
+    // The backup lock's session was kept alive from another thread, then let go.
+    CHECK(f.kept == Strings{kBackupSession});
+    CHECK(f.kept_ttl == 30s);
+    CHECK(f.kept_cancel == &f.cancel);
+    CHECK(f.last_keeper->stopped);
     CHECK(f.LastBinlog() == "mysql-bin.000002");
     f.CheckLockCleanedUp();
     CHECK(f.consul.SessionExists(primary_session));  // the primary's own session is untouched
@@ -155,17 +214,20 @@ TEST_CASE("snapshot skips when another node holds the backup lock") {
 TEST_CASE("snapshot: a failed backup records nothing and still releases the lock") {
   SnapshotFixture f;
   f.BecomePrimary();
+  std::string why;
   SECTION("mariabackup fails") {
     f.runner.Script("mariabackup", Reply().Exit(1).Stdout("half").Stderr("oops\n"));
+    why = "mariabackup --backup exited 1";
   }
-  SECTION("the backup lock's session cannot be renewed while streaming") {
+  SECTION("the backup lock's session is lost while streaming") {
     f.runner.Script("mariabackup",
                     Reply().Stdout(kStream).Stderr(kStderr).Effect(
-                        [&f](const sys::FakeProcessRunner::Call&) { f.clock.Advance(20s); }));
-    f.consul.FailNext(1, Status::NotFound("session gone"), "RenewSession");
+                        [&f](const sys::FakeProcessRunner::Call&) { f.keeper_lost = true; }));
+    why = "the backup lock was lost";
   }
   Status s = Snapshot(f.deps, {});
   CHECK_FALSE(s.ok());
+  CHECK(s.message().find(why) != std::string::npos);
   CHECK(f.runner.calls().size() == 1);
   CHECK_FALSE(f.LastRecord().has_value());
   CHECK(f.LastBinlog() == "<unset>");
@@ -173,16 +235,97 @@ TEST_CASE("snapshot: a failed backup records nothing and still releases the lock
   f.CheckLockCleanedUp();
 }
 
-TEST_CASE("snapshot renews the backup lock's session while mariabackup streams") {
+TEST_CASE("snapshot: a primary demoted during the backup records nothing, deletes what it wrote") {
+  SnapshotFixture f;
+  const std::string primary_session = f.BecomePrimary();
+  f.PublishLast(48h, "mysql-bin.000001");
+  const std::string before = f.consul.Peek(f.config.keys.last_backup_key)->value;
+  // While mariabackup runs, the cluster fails over: this node's session dies
+  // and another node takes PRIMARY_KEY.
+  f.runner.Script("mariabackup", Reply().Stdout(kStream).Stderr(kStderr).Effect(
+                                     [&](const sys::FakeProcessRunner::Call&) {
+                                       REQUIRE(f.consul.DestroySession(primary_session).ok());
+                                       f.clock.Advance(f.config.lock_delay + 1s);
+                                       f.GiveLockTo(kOther);
+                                     }));
+  Status s = Snapshot(f.deps, {});
+  CHECK(s.code() == Code::kAborted);
+  CHECK(s.message().find("no longer the primary") != std::string::npos);
+  CHECK(f.consul.Peek(f.config.keys.last_backup_key)->value == before);
+  CHECK(f.LastBinlog() == "mysql-bin.000001");
+  CHECK(f.store.objects.empty());
+  f.CheckLockCleanedUp();
+}
+
+TEST_CASE("snapshot deletes the snapshots retention no longer keeps, never the new one") {
+  SnapshotFixture f;
+  f.config.snapshot.retain_count = 2;
+  f.BecomePrimary();
+  for (int age_h : {72, 48, 24}) {
+    backup::BackupRecord old;
+    old.id = "mysql-backup-" + std::to_string(age_h) + "h";
+    old.time = f.clock.Now() - std::chrono::hours(age_h);
+    old.service = "mysql";
+    f.store.objects[old.id] = "stream";
+    f.store.objects[old.id + ".json"] = backup::SerializeBackupRecord(old);
+  }
+  backup::BackupRecord foreign;  // another cluster sharing the store
+  foreign.id = "orders-backup-old";
+  foreign.time = f.clock.Now() - std::chrono::hours(500);
+  foreign.service = "orders";
+  f.store.objects[foreign.id] = "stream";
+  f.store.objects[foreign.id + ".json"] = backup::SerializeBackupRecord(foreign);
+  f.runner.Script("mariabackup", Reply().Stdout(kStream).Stderr(kStderr));
+  REQUIRE(Snapshot(f.deps, {"--force"}).ok());
+  CHECK(f.store.removed == Strings{"mysql-backup-72h", "mysql-backup-72h.json", "mysql-backup-48h",
+                                   "mysql-backup-48h.json"});
+  CHECK(f.store.objects.count(kName) == 1);
+  CHECK(f.store.objects.count("mysql-backup-24h") == 1);
+  CHECK(f.store.objects.count("orders-backup-old") == 1);
+}
+
+TEST_CASE("snapshot: retention failing leaves the new snapshot recorded") {
   SnapshotFixture f;
   f.BecomePrimary();
-  f.runner.Script("mariabackup",
-                  Reply().Stdout(kStream).Stderr(kStderr).Effect(
-                      [&f](const sys::FakeProcessRunner::Call&) { f.clock.Advance(20s); }));
-  REQUIRE(Snapshot(f.deps, {}).ok());
-  Strings log = f.consul.CallLog();
-  CHECK(std::count(log.begin(), log.end(), std::string("RenewSession ") + kBackupSession) >= 1);
-  CHECK(f.LastRecord().has_value());
+  f.store.list_error = Status::Unavailable("HTTP 503");
+  f.runner.Script("mariabackup", Reply().Stdout(kStream).Stderr(kStderr));
+  REQUIRE(Snapshot(f.deps, {"--force"}).ok());
+  CHECK(f.LastRecord()->id == kName);
+  CHECK(f.Logged("retention skipped"));
+}
+
+TEST_CASE("snapshot encrypts with the configured key; a malformed key runs nothing") {
+  SnapshotFixture f;
+  f.BecomePrimary();
+  SECTION("a key") {
+    const std::string hex(64, 'c');
+    f.config.snapshot.encryption_key = hex;
+    f.key = *backup::ParseBackupKey(hex);
+    f.runner.Script("mariabackup", Reply().Stdout(kStream).Stderr(kStderr));
+    REQUIRE(Snapshot(f.deps, {"--force"}).ok());
+    auto record = f.LastRecord();
+    CHECK(record->encryption == "aes-256-gcm");
+    CHECK(record->key_id == f.key->id);
+    CHECK(f.store.objects.at(kName).find("pretend this is") == std::string::npos);
+    CHECK(f.Decoded(*record) == kStream);
+    CHECK_FALSE(f.Logged(hex));
+  }
+  SECTION("a key file") {
+    f.config.snapshot.encryption_key_file = "/run/secrets/snapshot-key";
+    f.fs.AddFile("/run/secrets/snapshot-key", std::string(64, 'd') + "\n");
+    f.key = *backup::ParseBackupKey(std::string(64, 'd'));
+    f.runner.Script("mariabackup", Reply().Stdout(kStream).Stderr(kStderr));
+    REQUIRE(Snapshot(f.deps, {"--force"}).ok());
+    CHECK(f.Decoded(*f.LastRecord()) == kStream);
+  }
+  SECTION("a malformed key") {
+    f.config.snapshot.encryption_key = "hunter2";
+    Status s = Snapshot(f.deps, {"--force"});
+    CHECK(s.code() == Code::kInvalidArgument);
+    CHECK(s.message().rfind("SNAPSHOT_ENCRYPTION_KEY", 0) == 0);
+    CHECK(s.message().find("hunter2") == std::string::npos);
+    CHECK(f.runner.calls().empty());
+  }
 }
 
 TEST_CASE("snapshot refuses to run without a backend or with unknown arguments") {
