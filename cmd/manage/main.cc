@@ -204,6 +204,26 @@ const std::vector<Subcommand>& Subcommands() {
        "position and replication lag, then the newest snapshot.\n\n"
        "  --json  print one JSON object instead, for scripts",
        hooks::ShowStatus},
+      {"backup", nullptr, "list, verify, restore or delete snapshots in the store",
+       "usage: manage backup list [--json]\n"
+       "       manage backup verify ID\n"
+       "       manage backup restore ID --datadir DIR\n"
+       "       manage backup delete ID\n\n"
+       "Works on the configured snapshot store (SNAPSHOT_BACKEND) from any node and\n"
+       "changes nothing in the cluster.\n\n"
+       "  list          every snapshot, newest first: id, time, stored and raw size,\n"
+       "                compression, encryption, node, GTID; the one LAST_BACKUP_KEY\n"
+       "                names is marked newest. --json for scripts\n"
+       "  verify ID     read the snapshot back whole: decrypt, decompress, check its\n"
+       "                SHA-256 and size against its record and every xbstream chunk;\n"
+       "                exits 0 only when it would restore\n"
+       "  restore ID    unpack and prepare the snapshot into DIR, which must be empty\n"
+       "                or absent (for inspection, or to seed a new cluster); prints\n"
+       "                the GTID position it holds\n"
+       "  delete ID     delete the snapshot; the newest is refused\n\n"
+       "Encrypted snapshots need SNAPSHOT_ENCRYPTION_KEY or SNAPSHOT_ENCRYPTION_KEY_FILE.\n"
+       "On a terminal, long transfers show their progress on stderr.",
+       hooks::Backup},
   };
   return kCommands;
 }

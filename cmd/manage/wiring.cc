@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -180,6 +181,7 @@ Result<std::unique_ptr<Wiring>> Wiring::Create(const Config& config, const Logge
         new consul::SessionKeeper(std::move(client), session, ttl, cancel, keeper_log));
   };
   i.deps.interactive = ::isatty(STDERR_FILENO) == 1;
+  i.deps.out = [](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); };
   i.deps.spawn_detached = [log_path](const std::vector<std::string>& args) {
     return SpawnDetached(log_path, args);
   };

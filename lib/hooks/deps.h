@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "consul/consul.h"
@@ -44,6 +45,8 @@ struct Deps {
   std::function<std::unique_ptr<consul::Keeper>(
       const std::string& session, std::chrono::seconds ttl, std::atomic<bool>* cancel)>
       keep_session;
+  // Writes a command's report (stdout in the binary).
+  std::function<void(std::string_view text)> out;
   // Whether progress of long transfers may be shown (stderr is a terminal:
   // an operator's command, not a hook).
   bool interactive = false;

@@ -4,8 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <optional>
-#include <type_traits>
+#include "ops/json_object.h"
 
 namespace manage::ops {
 namespace {
@@ -54,60 +53,6 @@ std::string FormatText(const StatusReport& r) {
   }
   return out;
 }
-
-namespace {
-
-// Keyed members for rapidjson's SAX writer: one line a field.
-class JsonObject {
- public:
-  explicit JsonObject(rapidjson::Writer<rapidjson::StringBuffer>& w) : w_(w) {}
-  JsonObject& Str(const char* key, const std::string& v) {
-    w_.Key(key);
-    w_.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
-    return *this;
-  }
-  // An empty string is written as null.
-  JsonObject& StrOrNull(const char* key, const std::string& v) {
-    if (!v.empty()) return Str(key, v);
-    w_.Key(key);
-    w_.Null();
-    return *this;
-  }
-  JsonObject& Int(const char* key, int64_t v) {
-    w_.Key(key);
-    w_.Int64(v);
-    return *this;
-  }
-  JsonObject& Uint(const char* key, uint64_t v) {
-    w_.Key(key);
-    w_.Uint64(v);
-    return *this;
-  }
-  JsonObject& Bool(const char* key, bool v) {
-    w_.Key(key);
-    w_.Bool(v);
-    return *this;
-  }
-  // An absent value is written as null.
-  template <typename T>
-  JsonObject& Maybe(const char* key, const std::optional<T>& v) {
-    if (!v) {
-      w_.Key(key);
-      w_.Null();
-      return *this;
-    }
-    if constexpr (std::is_same_v<T, bool>) {
-      return Bool(key, *v);
-    } else {
-      return Int(key, *v);
-    }
-  }
-
- private:
-  rapidjson::Writer<rapidjson::StringBuffer>& w_;
-};
-
-}  // namespace
 
 std::string FormatJson(const StatusReport& r) {
   rapidjson::StringBuffer buf;

@@ -94,6 +94,7 @@ class HookFixture {
       spawned.push_back(argv);
       return Status::Ok();
     };
+    deps.out = [this](std::string_view text) { printed.append(text); };
   }
   HookFixture(const HookFixture&) = delete;
   HookFixture& operator=(const HookFixture&) = delete;
@@ -209,7 +210,9 @@ class HookFixture {
   sys::FakeFileSystem fs;
   sys::FakeProcessRunner runner;
   storage::FakeStore store;
-  Status store_unavailable;  // what open_store fails with, once set
+  Status store_unavailable;
+  std::string
+      printed;  // what the command wrote to its output  // what open_store fails with, once set
   Config config;
   mysql::Dialect dialect;
   Deps deps;
