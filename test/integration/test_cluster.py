@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import unittest
 
@@ -101,6 +102,60 @@ class ClusterTest(unittest.TestCase):
             primary.sql("INSERT INTO t VALUES (3, 'after n4')", "appdb")
             c.wait_row(n4, "t", 3)
         self.run_step(c, step)
+
+    def test_2b_operator_backup_commands(self):
+        c = self.main
+        node = next(n for n in c.nodes if n is not c.primary())
+
+        def step():
+            listed = node.manage("backup", "list", "--json")
+            self.assertEqual(listed.returncode, 0, listed.stderr)
+            report = json.loads(listed.stdout)
+            newest = next(s for s in report["snapshots"] if s["newest"])
+            self.assertEqual(newest["compression"], "zstd")
+            self.assertGreater(newest["raw_size"], newest["size"])
+            self.assertEqual(report["problems"], [])
+
+            verified = node.manage("backup", "verify", newest["id"], timeout=300)
+            self.assertEqual(verified.returncode, 0, verified.stderr)
+            self.assertTrue(verified.stdout.startswith("ok: " + newest["id"]), verified.stdout)
+
+            copy = os.path.join(self.base, "inspect", "data")
+            restored = node.manage("backup", "restore", newest["id"], "--datadir", copy,
+                                   timeout=300)
+            self.assertEqual(restored.returncode, 0, restored.stderr)
+            self.assertIn("gtid", restored.stdout)
+            self.assertTrue(os.path.isdir(os.path.join(copy, "mysql")))
+            self.assertTrue(os.path.isfile(os.path.join(copy, "ibdata1")))
+            again = node.manage("backup", "restore", newest["id"], "--datadir", copy)
+            self.assertEqual(again.returncode, 1)
+            self.assertIn("is not empty", again.stderr)
+
+            refused = node.manage("backup", "delete", newest["id"])
+            self.assertEqual(refused.returncode, 1)
+            self.assertIn("newest", refused.stderr)
+            usage = node.manage("backup", "verify")
+            self.assertEqual(usage.returncode, 2)
+        self.run_step(c, step)
+
+    def test_2c_a_full_disk_on_restore_leaves_nothing_behind(self):
+        c = self.main
+        node = c.nodes[0]
+        newest = json.loads(c.consul.kv("mysql-last-backup")[0])["id"]
+        small = os.path.join(self.base, "small")
+        os.makedirs(small)
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", small],
+                                 capture_output=True, text=True)
+        self.assertEqual(mounted.returncode, 0, "tmpfs for the full-disk test: " + mounted.stderr)
+        try:
+            target = os.path.join(small, "data")
+            full = node.manage("backup", "restore", newest, "--datadir", target, timeout=300)
+            self.assertEqual(full.returncode, 1, full.stdout)
+            self.assertIn("mbstream", full.stderr)
+            self.assertFalse(os.path.exists(target), os.listdir(small))
+            self.assertEqual(os.listdir(small), [])
+        finally:
+            subprocess.run(["umount", small], check=False)
 
     def test_3_restarted_replica_keeps_role_a_stopped_primary_hands_over(self):
         c = self.main
