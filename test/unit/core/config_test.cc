@@ -136,6 +136,13 @@ TEST_CASE("Invalid values are rejected naming the variable") {
       {{{"MYSQL_DATADIR", "relative/dir"}}, "MYSQL_DATADIR"},
       {{{"MAX_REPLICA_LAG", "1.5"}}, "MAX_REPLICA_LAG"},
       {{{"INNODB_BUFFER_POOL_SIZE", "lots"}}, "INNODB_BUFFER_POOL_SIZE"},
+      {{{"SNAPSHOT_COMPRESSION", "gzip"}}, "SNAPSHOT_COMPRESSION"},
+      {{{"SNAPSHOT_COMPRESSION_LEVEL", "20"}}, "SNAPSHOT_COMPRESSION_LEVEL"},
+      {{{"SNAPSHOT_COMPRESSION_THREADS", "-1"}}, "SNAPSHOT_COMPRESSION_THREADS"},
+      {{{"SNAPSHOT_ENCRYPTION_KEY", "k"}, {"SNAPSHOT_ENCRYPTION_KEY_FILE", "/k"}},
+       "SNAPSHOT_ENCRYPTION_KEY"},
+      {{{"SNAPSHOT_RETAIN_COUNT", "many"}}, "SNAPSHOT_RETAIN_COUNT"},
+      {{{"SNAPSHOT_RETAIN_DAYS", "-2"}}, "SNAPSHOT_RETAIN_DAYS"},
   };
   for (const Row& r : rows) {
     INFO(r.variable);
@@ -144,6 +151,30 @@ TEST_CASE("Invalid values are rejected naming the variable") {
     CHECK(c.status().code() == Code::kInvalidArgument);
     CHECK(c.status().message().rfind(std::string(r.variable) + ":", 0) == 0);
   }
+}
+
+TEST_CASE("Snapshot content settings: defaults and values") {
+  auto d = LoadConfig({}, kHost);
+  REQUIRE(d.ok());
+  CHECK(d->snapshot.compression_level == 3);
+  CHECK(d->snapshot.compression_threads == 1);
+  CHECK(d->snapshot.encryption_key.empty());
+  CHECK(d->snapshot.retain_count == 7);
+  CHECK(d->snapshot.retain_days == 0);
+  auto c = LoadConfig({{"SNAPSHOT_COMPRESSION", "none"},
+                       {"SNAPSHOT_COMPRESSION_LEVEL", "not read when none"},
+                       {"SNAPSHOT_ENCRYPTION_KEY", "abc#def $HOME"},
+                       {"SNAPSHOT_RETAIN_COUNT", "0"},
+                       {"SNAPSHOT_RETAIN_DAYS", "30"}},
+                      kHost);
+  REQUIRE(c.ok());
+  CHECK(c->snapshot.compression_level == 0);
+  CHECK(c->snapshot.encryption_key == "abc#def $HOME");  // taken exactly as written
+  CHECK(c->snapshot.retain_count == 0);
+  CHECK(c->snapshot.retain_days == 30);
+  auto z = LoadConfig({{"SNAPSHOT_COMPRESSION_LEVEL", "19"}}, kHost);
+  REQUIRE(z.ok());
+  CHECK(z->snapshot.compression_level == 19);
 }
 
 TEST_CASE("A host without an address needs NODE_IP") {
