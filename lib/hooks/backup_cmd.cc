@@ -16,6 +16,7 @@
 #include "hooks/backup_access.h"
 #include "hooks/hooks.h"
 #include "ops/backup_report.h"
+#include "sys/self_usage.h"
 
 namespace manage::hooks {
 namespace {
@@ -119,6 +120,11 @@ Status Restore(Deps& deps, storage::ObjectStore& store, const std::string& id,
   deps.out(fmt::format("restored {} into {}: binlog {} position {}, gtid {}\n", id, datadir,
                        pos->file.empty() ? "?" : pos->file, pos->position,
                        pos->gtid.empty() ? record->gtid : pos->gtid));
+  const sys::SelfUsage usage = sys::ReadSelfUsage();
+  deps.log.Info("snapshot restored", {{"id", id},
+                                      {"datadir", datadir},
+                                      {"cpu_ms", std::to_string(usage.cpu.count())},
+                                      {"max_rss_kb", std::to_string(usage.max_rss_kb)}});
   return Status::Ok();
 }
 

@@ -38,6 +38,7 @@
 #include "hooks/hooks.h"
 #include "hooks/local_db.h"
 #include "hooks/primary.h"
+#include "sys/self_usage.h"
 
 namespace manage::hooks {
 namespace {
@@ -161,6 +162,8 @@ Status TakeUnderLock(Deps& deps, const Run& run) {
     }
     return stored.Annotate("recording snapshot " + record->id);
   }
+  // This process's own cost (zstd threads included, mariabackup not).
+  const sys::SelfUsage usage = sys::ReadSelfUsage();
   deps.log.Info("snapshot stored", {{"id", record->id},
                                     {"gtid", record->gtid},
                                     {"size", std::to_string(record->size)},
@@ -168,7 +171,9 @@ Status TakeUnderLock(Deps& deps, const Run& run) {
                                     {"compression", record->compression},
                                     {"encryption", record->encryption},
                                     {"duration_ms", std::to_string(record->duration_ms)},
-                                    {"sha256", record->sha256}});
+                                    {"sha256", record->sha256},
+                                    {"cpu_ms", std::to_string(usage.cpu.count())},
+                                    {"max_rss_kb", std::to_string(usage.max_rss_kb)}});
   ApplyRetention(deps, *run.store, record->id);
   return Status::Ok();
 }

@@ -19,7 +19,10 @@ namespace manage::sys {
 namespace {
 
 using Steady = std::chrono::steady_clock;
-constexpr size_t kChunkBytes = 64 * 1024;
+// Backups stream gigabytes through stdin and stdout: 1 MiB pipes and reads
+// take a sixteenth of the wake-ups and system calls of the default 64 KiB.
+constexpr size_t kChunkBytes = 1024 * 1024;
+constexpr int kPipeBytes = 1024 * 1024;
 constexpr size_t kStderrTailBytes = 8 * 1024;
 constexpr auto kKillGrace = std::chrono::seconds(2);
 constexpr auto kReapInterval = std::chrono::milliseconds(5);
@@ -41,6 +44,9 @@ Result<Pipe> MakePipe() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return PosixError("pipe", errno);
   Pipe p{UniqueFd(fds[0]), UniqueFd(fds[1])};
+  // Best effort: above /proc/sys/fs/pipe-max-size an unprivileged process
+  // keeps the default size, which still works.
+  (void)::fcntl(p.write.get(), F_SETPIPE_SZ, kPipeBytes);
   MANAGE_RETURN_IF_ERROR(AboveStdio(p.read));
   MANAGE_RETURN_IF_ERROR(AboveStdio(p.write));
   return p;
@@ -210,8 +216,9 @@ void Child::WriteSome(std::string_view* pending) {
 }
 
 Status Child::ReadSome(UniqueFd& fd, bool is_stdout) {
-  char buf[kChunkBytes];
-  ssize_t n = ::read(fd.get(), buf, sizeof buf);
+  if (read_buf_.size() < kChunkBytes) read_buf_.resize(kChunkBytes);
+  char* buf = read_buf_.data();
+  ssize_t n = ::read(fd.get(), buf, read_buf_.size());
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return Status::Ok();
   if (n <= 0) {
     fd.Reset();

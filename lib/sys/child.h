@@ -59,6 +59,7 @@ class Child {
   UniqueFd in_, out_, err_;
   Status failure_;
   ProcessResult result_;
+  std::string read_buf_;  // one chunk read from stdout or stderr
 };
 
 }  // namespace manage::sys
