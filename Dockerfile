@@ -9,7 +9,8 @@ RUN set -eux; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config \
-        libcurl4-openssl-dev rapidjson-dev libmariadb-dev libfmt-dev libssl-dev; \
+        libcurl4-openssl-dev rapidjson-dev libmariadb-dev libfmt-dev libssl-dev \
+        libzstd-dev zlib1g-dev; \
     rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -56,7 +57,7 @@ RUN set -eux; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         mariadb-server mariadb-backup \
-        libcurl4 libmariadb3 libfmt9 libssl3 ca-certificates tzdata; \
+        libcurl4 libmariadb3 libfmt9 libssl3 libzstd1 zlib1g ca-certificates tzdata; \
     rm -rf /var/lib/apt/lists/*; \
     # The package initialises /var/lib/mysql at install time; a node must start
     # with an empty datadir so that pre_start restores a snapshot or initialises it.
@@ -71,9 +72,11 @@ COPY --from=fetch /out/containerpilot /out/consul /usr/local/bin/
 COPY --from=build /src/out/manage /usr/local/bin/manage
 COPY containerpilot/containerpilot.json5 /etc/containerpilot.json5
 COPY containerpilot/my.cnf.tmpl /etc/manage/my.cnf.tmpl
-# Fail the build, not the first start, if a shared library is missing.
+# Fail the build, not the first start, if a shared library is missing
+# (libcurl is loaded only by the commands that use an object store: check it too).
 RUN set -eux; \
     if ldd /usr/local/bin/manage | grep 'not found'; then exit 1; fi; \
+    test -e "$(ldconfig -p | awk '/libcurl.so.4 / {print $NF; exit}')"; \
     containerpilot -version; \
     consul version
 
