@@ -185,7 +185,7 @@ Result<http::Response> S3Store::Exchange(http::Request& request, const std::stri
       context_.retry, *context_.clock,
       [&]() -> Status {
         Result<http::Response> r = transport_->Send(request);
-        if (!r.ok()) return r.status();
+        if (!r.ok()) return r.status().Annotate(what);
         MANAGE_RETURN_IF_ERROR(S3AnswerStatus(what, s3_.bucket, r->status, r->body));
         answer = std::move(*r);
         return Status::Ok();
@@ -243,7 +243,7 @@ Status S3Store::Read(const std::string& name, const sys::OutputSink& sink) {
     Result<http::Response> r = transport_->Send(*request);
     // The sink's own failure is final, whatever its code.
     if (!sink_error.ok()) return Status::Aborted("the reader stopped");
-    if (!r.ok()) return r.status();
+    if (!r.ok()) return r.status().Annotate(what);
     MANAGE_RETURN_IF_ERROR(S3AnswerStatus(what, s3_.bucket, r->status, r->body));
     if (from > 0 && r->status != 206) {
       return Status::Internal(what + ": the store ignored the Range of a resumed read");
