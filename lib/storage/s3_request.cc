@@ -13,6 +13,7 @@ namespace {
 namespace chr = std::chrono;
 
 constexpr size_t kMaxMessageBytes = 300;
+constexpr char kUnsigned[] = "UNSIGNED-PAYLOAD";
 constexpr int kPartsPerStep = 1000;
 
 struct Endpoint {
@@ -156,8 +157,8 @@ std::string S3Url(const S3Settings& s3, std::string_view key, const QueryParams&
 
 Result<http::Request> S3Request(const S3Settings& s3, std::string method, std::string_view key,
                                 const QueryParams& query, std::string body,
-                                std::string_view content_type) {
-  Result<std::string> hash = Sha256Hex(body);
+                                std::string_view content_type, bool sign_payload) {
+  Result<std::string> hash = sign_payload ? Sha256Hex(body) : Result<std::string>(kUnsigned);
   if (!hash.ok()) return hash.status();
   http::Request request;
   request.method = std::move(method);
@@ -171,6 +172,8 @@ Result<http::Request> S3Request(const S3Settings& s3, std::string method, std::s
   request.aws = {"aws:amz:" + s3.region + ":s3", s3.access_key, s3.secret_key};
   return request;
 }
+
+bool SignsPayload(const S3Settings& s3) { return !s3.endpoint.starts_with("https://"); }
 
 uint64_t PartSize(int part_number) {
   const int step = std::clamp(part_number - 1, 0, kMaxParts - 1) / kPartsPerStep;

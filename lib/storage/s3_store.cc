@@ -31,7 +31,8 @@ void ForSmallRequest(http::Request& request) {
 // bucket's lifecycle rule for incomplete uploads, if one is set.
 class S3Writer final : public ObjectWriter {
  public:
-  S3Writer(S3Store& store, std::string key) : store_(store), key_(std::move(key)) {
+  S3Writer(S3Store& store, std::string name)
+      : store_(store), name_(std::move(name)), key_(store.Key(name_)) {
     buffer_.reserve(PartSize(1));
   }
   ~S3Writer() override { Abort(); }
@@ -47,6 +48,7 @@ class S3Writer final : public ObjectWriter {
       const size_t take = static_cast<size_t>(std::min<uint64_t>(room, data.size()));
       buffer_.append(data.substr(0, take));
       data.remove_prefix(take);
+      written_ += take;
       if (buffer_.size() < PartSize(part_)) break;
       Status st = UploadPart();
       if (!st.ok()) {
@@ -86,8 +88,8 @@ class S3Writer final : public ObjectWriter {
 
  private:
   Status PutWhole() {
-    Result<http::Request> request =
-        S3Request(store_.s3_, "PUT", key_, {}, std::move(buffer_), kOctetStream);
+    Result<http::Request> request = S3Request(store_.s3_, "PUT", key_, {}, std::move(buffer_),
+                                              kOctetStream, SignsPayload(store_.s3_));
     if (!request.ok()) return request.status();
     ForTransfer(*request);
     return store_.Exchange(*request, store_.What("PUT", key_)).status();
@@ -111,7 +113,7 @@ class S3Writer final : public ObjectWriter {
     if (upload_id_.empty()) MANAGE_RETURN_IF_ERROR(Start());
     Result<http::Request> request = S3Request(
         store_.s3_, "PUT", key_, {{"partNumber", std::to_string(part_)}, {"uploadId", upload_id_}},
-        std::move(buffer_));
+        std::move(buffer_), "", SignsPayload(store_.s3_));
     if (!request.ok()) return request.status();
     ForTransfer(*request);
     const std::string what = store_.What("PUT (part " + std::to_string(part_) + ")", key_);
@@ -141,11 +143,27 @@ class S3Writer final : public ObjectWriter {
     // S3 may take minutes to assemble a large object, sending white space
     // meanwhile: only a stall fails it.
     ForTransfer(*request);
-    return store_.Exchange(*request, store_.What("POST (complete upload)", key_)).status();
+    Status st = store_.Exchange(*request, store_.What("POST (complete upload)", key_)).status();
+    if (st.code() == Code::kFailedPrecondition &&
+        st.message().find(" NoSuchUpload") != std::string::npos && CompletedBefore()) {
+      return Status::Ok();
+    }
+    return st;
+  }
+
+  // Whether an attempt whose answer was lost completed the upload (a retry
+  // then finds it gone): the object has our size and a multipart ETag of as
+  // many parts ("...-N").
+  bool CompletedBefore() {
+    Result<ObjectInfo> info = store_.Head(name_);
+    const std::string suffix = "-" + std::to_string(etags_.size()) + "\"";
+    return info.ok() && info->size == written_ && info->etag.ends_with(suffix);
   }
 
   S3Store& store_;
+  const std::string name_;
   const std::string key_;
+  uint64_t written_ = 0;
   std::string buffer_;
   int part_ = 1;  // the part being buffered
   std::vector<std::string> etags_;
@@ -197,7 +215,7 @@ Result<http::Response> S3Store::Exchange(http::Request& request, const std::stri
 
 Result<std::unique_ptr<ObjectWriter>> S3Store::Create(const std::string& name) {
   MANAGE_RETURN_IF_ERROR(ValidateObjectName(name));
-  return std::unique_ptr<ObjectWriter>(new S3Writer(*this, Key(name)));
+  return std::unique_ptr<ObjectWriter>(new S3Writer(*this, name));
 }
 
 Result<ObjectInfo> S3Store::Head(const std::string& name) {

@@ -190,6 +190,17 @@ TEST_CASE("S3Request signs with the region and carries S3's own headers") {
   }
 }
 
+TEST_CASE("Object data is hashed into the signature over http, not over https") {
+  CHECK(SignsPayload(Settings("http://minio:9000", "b")));
+  CHECK_FALSE(SignsPayload(Settings("https://s3.us-east-1.amazonaws.com", "b")));
+  Result<http::Request> r =
+      S3Request(Settings("https://s3.amazonaws.com", "b"), "PUT", "k", {}, "data", "", false);
+  REQUIRE(r.ok());
+  CHECK(r->headers == std::vector<std::pair<std::string, std::string>>{
+                          {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"}});
+  CHECK(r->body == "data");
+}
+
 TEST_CASE("Part sizes grow so that 10,000 parts hold more than S3's largest object") {
   struct Row {
     int part;

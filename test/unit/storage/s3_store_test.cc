@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,12 @@ const std::string kBase = "http://s3.test:9000/backups/team/snap";
 
 std::string Error(const std::string& code) {
   return "<Error><Code>" + code + "</Code><Message>it failed</Message></Error>";
+}
+
+std::map<std::string, std::string> HeadOf(size_t size, const std::string& etag = "\"e-2\"") {
+  return {{"content-length", std::to_string(size)},
+          {"etag", etag},
+          {"last-modified", "Fri, 24 May 2013 00:00:00 GMT"}};
 }
 
 bool Contains(const std::string& haystack, const std::string& needle) {
@@ -136,6 +143,34 @@ TEST_CASE("S3Store: a larger stream is a multipart upload of 8 MiB parts") {
   CHECK(w.http.requests().size() == 4);  // committed: no abort
 }
 
+TEST_CASE("S3Store: over https, object data is sent as UNSIGNED-PAYLOAD") {
+  FakeTransport http;
+  sys::FakeClock clock;
+  S3Settings s3;
+  s3.endpoint = "https://s3.eu-west-1.amazonaws.com";
+  s3.region = "eu-west-1";
+  s3.bucket = "backups";
+  StoreContext context;
+  context.clock = &clock;
+  S3Store store(s3, "", &http, context);
+  auto writer = store.Create("snap");
+  REQUIRE(writer.ok());
+  http.Push(200, kCreated);
+  http.Push(200, "", {{"etag", "\"e1\""}});
+  http.Push(200, "", {{"etag", "\"e2\""}});
+  http.Push(200, kCompleted);
+  REQUIRE(WriteBytes(**writer, PartSize(1) + 1).ok());
+  REQUIRE((*writer)->Commit().ok());
+  const auto& sent = http.requests();
+  REQUIRE(sent.size() == 4);
+  CHECK(sent[1].url ==
+        "https://backups.s3.eu-west-1.amazonaws.com/snap?partNumber=1&uploadId=u%2F1");
+  CHECK(Header(sent[1], "x-amz-content-sha256") == "UNSIGNED-PAYLOAD");
+  CHECK(Header(sent[2], "x-amz-content-sha256") == "UNSIGNED-PAYLOAD");
+  // The completion's small XML body is still signed.
+  CHECK(Header(sent[3], "x-amz-content-sha256").size() == 64);
+}
+
 TEST_CASE("S3Store: a stream of exactly one part has no empty last part") {
   World w;
   auto writer = Writer(w);
@@ -191,6 +226,42 @@ TEST_CASE("S3Store: a completion answered 200 with an <Error> inside is retried"
   CHECK(w.http.requests().size() == 5);
   REQUIRE(w.retried.size() == 1);
   CHECK(Contains(w.retried[0], "HTTP 200 InternalError"));
+}
+
+TEST_CASE("S3Store: a completion whose answer was lost is recognised on the retry") {
+  struct Row {
+    std::string name;
+    std::map<std::string, std::string> head;  // empty: 404
+    bool committed;
+  };
+  const uint64_t size = PartSize(1) + 1;
+  const Row rows[] = {
+      {"our object", HeadOf(size, "\"x-2\""), true},
+      {"another size", HeadOf(size + 1, "\"x-2\""), false},
+      {"another part count", HeadOf(size, "\"x-3\""), false},
+      {"no object", {}, false},
+  };
+  for (const Row& row : rows) {
+    INFO(row.name);
+    World w;
+    auto writer = Writer(w);
+    w.http.Push(200, kCreated);
+    w.http.Push(200, "", {{"etag", "\"e1\""}});
+    w.http.Push(200, "", {{"etag", "\"e2\""}});
+    w.http.PushError(Status::Unavailable("POST: Empty reply from server"));
+    w.http.Push(404, Error("NoSuchUpload"));
+    if (row.head.empty()) {
+      w.http.Push(404, "");
+    } else {
+      w.http.Push(200, "", row.head);
+    }
+    if (!row.committed) w.http.Push(404, Error("NoSuchUpload"));  // the abort
+    REQUIRE(WriteBytes(*writer, size).ok());
+    Status st = writer->Commit();
+    CHECK(st.ok() == row.committed);
+    if (!row.committed) CHECK(Contains(st.message(), "NoSuchUpload"));
+    CHECK(w.http.unanswered() == 0);
+  }
 }
 
 TEST_CASE("S3Store: a final failure gives one clear error and aborts the upload") {
@@ -355,10 +426,12 @@ struct ReadWorld : World {
   S3Store reader;
 };
 
-std::map<std::string, std::string> HeadOf(size_t size, const std::string& etag = "\"e-2\"") {
-  return {{"content-length", std::to_string(size)},
-          {"etag", etag},
-          {"last-modified", "Fri, 24 May 2013 00:00:00 GMT"}};
+// A sink that appends every chunk to `got`.
+sys::OutputSink Collect(std::string& got) {
+  return [&got](std::string_view chunk) {
+    got.append(chunk);
+    return Status::Ok();
+  };
 }
 
 TEST_CASE("S3Store: Read streams the object, each byte once, resuming after a drop") {
@@ -368,13 +441,7 @@ TEST_CASE("S3Store: Read streams the object, each byte once, resuming after a dr
     w.http.Push(200, "", HeadOf(object.size()));
     w.http.Push(200, object);
     std::string got;
-    REQUIRE(w.reader
-                .Read("snap",
-                      [&got](std::string_view c) {
-                        got.append(c);
-                        return Status::Ok();
-                      })
-                .ok());
+    REQUIRE(w.reader.Read("snap", Collect(got)).ok());
     CHECK(got == object);
     CHECK(w.Sent() == std::vector<std::string>{"HEAD " + kBase, "GET " + kBase});
     CHECK(Header(w.http.last(), "If-Match") == "\"e-2\"");
@@ -388,13 +455,7 @@ TEST_CASE("S3Store: Read streams the object, each byte once, resuming after a dr
     w.dropping.armed = true;
     w.dropping.cut = 10;
     std::string got;
-    REQUIRE(w.reader
-                .Read("snap",
-                      [&got](std::string_view c) {
-                        got.append(c);
-                        return Status::Ok();
-                      })
-                .ok());
+    REQUIRE(w.reader.Read("snap", Collect(got)).ok());
     CHECK(got == object);
     CHECK(Header(w.http.last(), "Range") == "bytes=10-");
     CHECK(Header(w.http.last(), "If-Match") == "\"e-2\"");
@@ -427,13 +488,7 @@ TEST_CASE("S3Store: Read streams the object, each byte once, resuming after a dr
     w.http.Push(200, object.substr(0, 5));
     w.http.Push(206, object.substr(5));
     std::string got;
-    REQUIRE(w.reader
-                .Read("snap",
-                      [&got](std::string_view c) {
-                        got.append(c);
-                        return Status::Ok();
-                      })
-                .ok());
+    REQUIRE(w.reader.Read("snap", Collect(got)).ok());
     CHECK(got == object);
   }
   SECTION("an empty object") {
