@@ -26,7 +26,10 @@ class S3ClusterTest(unittest.TestCase):
         cls.consul = Consul(cls.base).start()
         cls.world = S3World(cls.base).start()
         cls.unshared = os.path.join(cls.base, "no-shared-folder")
-        env = cls.world.env(variables="minio")
+        # Only the original's variables: any AWS_* of the caller's environment
+        # would take precedence over them, so they are blanked.
+        env = {k: "" for k in os.environ if k.startswith("AWS_")}
+        env.update(cls.world.env(variables="minio"))
         env["STORAGE_DIR"] = cls.unshared
         cls.c = Cluster(cls.consul, cls.base, "mysql", first_index=FIRST_INDEX, extra_env=env)
 

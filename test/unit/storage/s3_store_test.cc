@@ -81,6 +81,12 @@ struct World {
   S3Store store;
 };
 
+// Answers the upload's creation and its first part (ETag "e1").
+void ScriptFirstPart(World& w) {
+  w.http.Push(200, kCreated);
+  w.http.Push(200, "", {{"etag", "\"e1\""}});
+}
+
 std::unique_ptr<ObjectWriter> Writer(World& w) {
   auto writer = w.store.Create("snap");
   REQUIRE(writer.ok());
@@ -122,8 +128,7 @@ TEST_CASE("S3Store: a stream smaller than a part is one PUT, sent on Commit") {
 TEST_CASE("S3Store: a larger stream is a multipart upload of 8 MiB parts") {
   World w;
   auto writer = Writer(w);
-  w.http.Push(200, kCreated);
-  w.http.Push(200, "", {{"etag", "\"e1\""}});
+  ScriptFirstPart(w);
   std::string all;
   REQUIRE(WriteBytes(*writer, PartSize(1) + 10, &all).ok());
   CHECK(w.http.requests().size() == 2);  // the first part went as soon as it was full
@@ -174,8 +179,7 @@ TEST_CASE("S3Store: over https, object data is sent as UNSIGNED-PAYLOAD") {
 TEST_CASE("S3Store: a stream of exactly one part has no empty last part") {
   World w;
   auto writer = Writer(w);
-  w.http.Push(200, kCreated);
-  w.http.Push(200, "", {{"etag", "\"e1\""}});
+  ScriptFirstPart(w);
   w.http.Push(200, kCompleted);
   REQUIRE(WriteBytes(*writer, PartSize(1)).ok());
   REQUIRE(writer->Commit().ok());
@@ -216,8 +220,7 @@ TEST_CASE("S3Store: a part answered 500, or cut off, is sent again") {
 TEST_CASE("S3Store: a completion answered 200 with an <Error> inside is retried") {
   World w;
   auto writer = Writer(w);
-  w.http.Push(200, kCreated);
-  w.http.Push(200, "", {{"etag", "\"e1\""}});
+  ScriptFirstPart(w);
   w.http.Push(200, "", {{"etag", "\"e2\""}});
   w.http.Push(200, Error("InternalError"));
   w.http.Push(200, kCompleted);
@@ -245,8 +248,7 @@ TEST_CASE("S3Store: a completion whose answer was lost is recognised on the retr
     INFO(row.name);
     World w;
     auto writer = Writer(w);
-    w.http.Push(200, kCreated);
-    w.http.Push(200, "", {{"etag", "\"e1\""}});
+    ScriptFirstPart(w);
     w.http.Push(200, "", {{"etag", "\"e2\""}});
     w.http.PushError(Status::Unavailable("POST: Empty reply from server"));
     w.http.Push(404, Error("NoSuchUpload"));
@@ -327,8 +329,7 @@ TEST_CASE("S3Store: an uncommitted writer leaves nothing behind") {
   SECTION("destroyed mid-upload: the multipart upload is aborted") {
     World w;
     auto writer = Writer(w);
-    w.http.Push(200, kCreated);
-    w.http.Push(200, "", {{"etag", "\"e1\""}});
+    ScriptFirstPart(w);
     REQUIRE(WriteBytes(*writer, PartSize(1) + 100).ok());
     w.http.Push(204, "");
     writer.reset();
@@ -347,8 +348,7 @@ TEST_CASE("S3Store: an uncommitted writer leaves nothing behind") {
   SECTION("a failed completion aborts") {
     World w;
     auto writer = Writer(w);
-    w.http.Push(200, kCreated);
-    w.http.Push(200, "", {{"etag", "\"e1\""}});
+    ScriptFirstPart(w);
     w.http.Push(400, Error("InvalidPart"));
     w.http.Push(204, "");
     REQUIRE(WriteBytes(*writer, PartSize(1)).ok());
@@ -363,8 +363,7 @@ TEST_CASE("S3Store: the cancel flag stops an upload with Aborted, and it is stil
   SECTION("raised between writes") {
     World w;
     auto writer = Writer(w);
-    w.http.Push(200, kCreated);
-    w.http.Push(200, "", {{"etag", "\"e1\""}});
+    ScriptFirstPart(w);
     REQUIRE(WriteBytes(*writer, PartSize(1) + 1).ok());
     w.cancel = true;
     w.http.Push(204, "");
