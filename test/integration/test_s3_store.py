@@ -147,6 +147,11 @@ class S3StoreTest(unittest.TestCase):
                           if r.startswith(f"DELETE /backups/{PREFIX}/failed-{i}?uploadId=")]
                 self.assertEqual(len(aborts), 1, self.world.requests())
 
+    def test_a_wrong_region_is_named(self):
+        put = self.tool("put", "x", data=b"x", AWS_REGION="eu-west-1")
+        self.assert_one_error(put, "FailedPrecondition", "AuthorizationHeaderMalformed",
+                              "AWS_REGION")
+
     def test_a_missing_bucket_is_named(self):
         put = self.tool("put", "x", data=b"x", AWS_BUCKET="no-such-bucket")
         self.assert_one_error(put, "FailedPrecondition", "bucket 'no-such-bucket'")
