@@ -77,7 +77,6 @@ class S3Writer final : public ObjectWriter {
     if (done_) return;
     done_ = true;
     buffer_ = std::string();
-    if (uploads_) uploads_->Cancel();
     if (upload_id_.empty()) return;
     Result<http::Request> request =
         S3Request(store_.s3_, "DELETE", key_, {{"uploadId", upload_id_}});
@@ -106,34 +105,30 @@ class S3Writer final : public ObjectWriter {
     Result<std::string> id = ParseUploadId(answer->body);
     if (!id.ok()) return id.status();
     upload_id_ = *id;
-    if (store_.new_transport_) {
-      uploads_ = std::make_unique<PartUploads>(
-          [this](http::HttpTransport& transport, const std::atomic<bool>* cancel, int part,
-                 std::string& data) {
-            return store_.PutPart(transport, cancel, key_, upload_id_, part, data);
-          },
-          store_.new_transport_, store_.workers_, store_.context_.cancel);
-    }
     return Status::Ok();
   }
 
-  // Uploads the buffer as part `part_`, or hands it to the part workers; the
-  // buffer is reused for the next part.
+  // Uploads the buffer as part `part_`; the buffer is reused for the next one.
   Status UploadPart() {
     if (upload_id_.empty()) MANAGE_RETURN_IF_ERROR(Start());
+    Result<http::Request> request = S3Request(
+        store_.s3_, "PUT", key_, {{"partNumber", std::to_string(part_)}, {"uploadId", upload_id_}},
+        std::move(buffer_), "", SignsPayload(store_.s3_));
+    if (!request.ok()) return request.status();
+    ForTransfer(*request);
     const std::string what = store_.What("PUT (part " + std::to_string(part_) + ")", key_);
-    if (part_ > kMaxParts) {
+    Result<http::Response> answer = store_.Exchange(*request, what);
+    buffer_ = std::move(request->body);
+    buffer_.clear();
+    if (!answer.ok()) return answer.status();
+    auto etag = answer->headers.find("etag");
+    if (etag == answer->headers.end() || etag->second.empty()) {
+      return Status::Internal(what + ": the answer has no ETag");
+    }
+    etags_.push_back(etag->second);
+    if (part_ == kMaxParts) {
       return Status::FailedPrecondition(what + ": the object would need more than " +
                                         std::to_string(kMaxParts) + " parts");
-    }
-    if (uploads_) {
-      MANAGE_RETURN_IF_ERROR(uploads_->Submit(part_, buffer_));
-    } else {
-      Result<std::string> etag = store_.PutPart(*store_.transport_, store_.context_.cancel, key_,
-                                                upload_id_, part_, buffer_);
-      if (!etag.ok()) return etag.status();
-      etags_.push_back(*etag);
-      buffer_.clear();
     }
     ++part_;
     if (buffer_.capacity() < PartSize(part_)) buffer_.reserve(PartSize(part_));
@@ -142,11 +137,6 @@ class S3Writer final : public ObjectWriter {
 
   Status Complete() {
     if (!buffer_.empty()) MANAGE_RETURN_IF_ERROR(UploadPart());
-    if (uploads_) {
-      Result<std::vector<std::string>> etags = uploads_->Finish();
-      if (!etags.ok()) return etags.status();
-      etags_ = std::move(*etags);
-    }
     Result<http::Request> request = S3Request(store_.s3_, "POST", key_, {{"uploadId", upload_id_}},
                                               CompleteMultipartBody(etags_), "application/xml");
     if (!request.ok()) return request.status();
@@ -178,7 +168,6 @@ class S3Writer final : public ObjectWriter {
   int part_ = 1;  // the part being buffered
   std::vector<std::string> etags_;
   std::string upload_id_;
-  std::unique_ptr<PartUploads> uploads_;  // with part workers, once the upload exists
   bool done_ = false;
 };
 
@@ -205,58 +194,23 @@ std::string S3Store::What(const std::string& method, const std::string& key) con
 
 std::string S3Store::Location() const { return "s3://" + s3_.bucket + "/" + prefix_; }
 
-void S3Store::UploadPartsOnWorkers(PartUploads::NewTransport new_transport, int workers) {
-  new_transport_ = std::move(new_transport);
-  workers_ = workers;
-}
-
 Result<http::Response> S3Store::Exchange(http::Request& request, const std::string& what,
                                          bool cancellable) {
-  return Exchange(*transport_, request, what, cancellable ? context_.cancel : nullptr);
-}
-
-Result<http::Response> S3Store::Exchange(http::HttpTransport& transport, http::Request& request,
-                                         const std::string& what, const std::atomic<bool>* cancel) {
+  const std::atomic<bool>* cancel = cancellable ? context_.cancel : nullptr;
   request.cancel = cancel;
   http::Response answer;
-  RetryObserver observer;
-  if (context_.on_retry) {
-    observer = [this](const Status& failure, int attempt, std::chrono::milliseconds wait) {
-      std::lock_guard<std::mutex> lock(observer_mu_);
-      context_.on_retry(failure, attempt, wait);
-    };
-  }
   Status st = Retry(
       context_.retry, *context_.clock,
       [&]() -> Status {
-        Result<http::Response> r = transport.Send(request);
+        Result<http::Response> r = transport_->Send(request);
         if (!r.ok()) return r.status().Annotate(what);
         MANAGE_RETURN_IF_ERROR(S3AnswerStatus(what, s3_.bucket, r->status, r->body));
         answer = std::move(*r);
         return Status::Ok();
       },
-      observer, cancel);
+      context_.on_retry, cancel);
   if (!st.ok()) return st;
   return answer;
-}
-
-Result<std::string> S3Store::PutPart(http::HttpTransport& transport,
-                                     const std::atomic<bool>* cancel, const std::string& key,
-                                     const std::string& upload_id, int part, std::string& data) {
-  Result<http::Request> request =
-      S3Request(s3_, "PUT", key, {{"partNumber", std::to_string(part)}, {"uploadId", upload_id}},
-                std::move(data), "", SignsPayload(s3_));
-  if (!request.ok()) return request.status();
-  ForTransfer(*request);
-  const std::string what = What("PUT (part " + std::to_string(part) + ")", key);
-  Result<http::Response> answer = Exchange(transport, *request, what, cancel);
-  data = std::move(request->body);
-  if (!answer.ok()) return answer.status();
-  auto etag = answer->headers.find("etag");
-  if (etag == answer->headers.end() || etag->second.empty()) {
-    return Status::Internal(what + ": the answer has no ETag");
-  }
-  return etag->second;
 }
 
 Result<std::unique_ptr<ObjectWriter>> S3Store::Create(const std::string& name) {

@@ -7,23 +7,18 @@
 // nothing is visible before Commit. A stream smaller than one part is a single
 // PUT. Every request and part is retried per the context's RetryPolicy; reads
 // resume with a Range request (If-Match the ETag) after a transient failure.
-// The cancel flag stops transfers with Aborted. With part workers
-// (UploadPartsOnWorkers), parts go up on background threads while the next
-// one fills (storage/s3_part_uploads.h); memory is then workers + 1 parts.
-// Not thread-safe; a writer uses its store's transport, so use one writer or
-// read at a time.
+// The cancel flag stops transfers with Aborted. Not thread-safe; a writer
+// uses its store's transport, so use one writer or read at a time.
 #pragma once
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "http/transport.h"
 #include "storage/object_store.h"
 #include "storage/open_store.h"
-#include "storage/s3_part_uploads.h"
 #include "storage/settings.h"
 
 namespace manage::storage {
@@ -37,10 +32,6 @@ class S3Store final : public ObjectStore {
   S3Store(S3Settings s3, std::string prefix, std::unique_ptr<http::HttpTransport> transport,
           StoreContext context);
   ~S3Store() override;
-
-  // Uploads parts on `workers` background threads, each with a transport of
-  // its own from `new_transport`, while the writer fills the next part.
-  void UploadPartsOnWorkers(PartUploads::NewTransport new_transport, int workers);
 
   Result<std::unique_ptr<ObjectWriter>> Create(const std::string& name) override;
   Status Read(const std::string& name, const sys::OutputSink& sink) override;
@@ -63,14 +54,6 @@ class S3Store final : public ObjectStore {
   // flag unless `cancellable` is false) and maps the answer to a Status.
   Result<http::Response> Exchange(http::Request& request, const std::string& what,
                                   bool cancellable = true);
-  // As above over `transport`, stopping on `cancel`. Safe to call from part
-  // workers, each with its own transport.
-  Result<http::Response> Exchange(http::HttpTransport& transport, http::Request& request,
-                                  const std::string& what, const std::atomic<bool>* cancel);
-  // Uploads `data` as part `part` of `upload_id`; its ETag. `data` is kept.
-  Result<std::string> PutPart(http::HttpTransport& transport, const std::atomic<bool>* cancel,
-                              const std::string& key, const std::string& upload_id, int part,
-                              std::string& data);
   Result<ObjectInfo> Head(const std::string& name);
 
   S3Settings s3_;
@@ -78,9 +61,6 @@ class S3Store final : public ObjectStore {
   std::unique_ptr<http::HttpTransport> owned_;
   http::HttpTransport* transport_;
   StoreContext context_;
-  PartUploads::NewTransport new_transport_;  // empty: parts go up in the caller's thread
-  int workers_ = 0;
-  std::mutex observer_mu_;  // context_.on_retry is called by one thread at a time
 };
 
 }  // namespace manage::storage
