@@ -21,6 +21,24 @@ void ForSmallRequest(http::Request& request) {
   request.stall_timeout = S3Store::kStallTimeout;
 }
 
+// Whether a GET that S3 answered with 2xx delivered what it should: the rest
+// of the object (Unavailable when it ended early, so the read resumes), and
+// with 206 when it was asked for a Range.
+Status CheckReadAnswer(const std::string& what, bool resumed, long status, uint64_t delivered,
+                       uint64_t size) {
+  if (resumed && status != 206) {
+    return Status::Internal(what + ": the store ignored the Range of a resumed read");
+  }
+  if (delivered < size) {
+    return Status::Unavailable(what + ": the answer ended after " + std::to_string(delivered) +
+                               " of " + std::to_string(size) + " bytes");
+  }
+  if (delivered > size) {
+    return Status::Internal(what + ": got more bytes than the object's " + std::to_string(size));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 // One object being written: the current part in memory, the parts already
@@ -263,18 +281,7 @@ Status S3Store::Read(const std::string& name, const sys::OutputSink& sink) {
     if (!sink_error.ok()) return Status::Aborted("the reader stopped");
     if (!r.ok()) return r.status().Annotate(what);
     MANAGE_RETURN_IF_ERROR(S3AnswerStatus(what, s3_.bucket, r->status, r->body));
-    if (from > 0 && r->status != 206) {
-      return Status::Internal(what + ": the store ignored the Range of a resumed read");
-    }
-    if (delivered < info->size) {
-      return Status::Unavailable(what + ": the answer ended after " + std::to_string(delivered) +
-                                 " of " + std::to_string(info->size) + " bytes");
-    }
-    if (delivered > info->size) {
-      return Status::Internal(what + ": got more bytes than the object's " +
-                              std::to_string(info->size));
-    }
-    return Status::Ok();
+    return CheckReadAnswer(what, from > 0, r->status, delivered, info->size);
   };
   Status st = Retry(context_.retry, *context_.clock, attempt, context_.on_retry, context_.cancel);
   if (!sink_error.ok()) return sink_error;
