@@ -4,11 +4,14 @@ fire as described. Requests are signed here with botocore, AWS's own signer."""
 
 import hashlib
 import http.client
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import unittest
 import urllib.parse
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
@@ -137,6 +140,34 @@ class S3DoubleTest(unittest.TestCase):
         self.assertEqual(self.world.aws("s3", "cp", "s3://backups/cli/one", "-").stdout,
                          b"from awscli")
         self.assertEqual(self.world.keys("cli/"), {"cli/one": 11})
+
+
+def alive(pid):
+    """False once `pid` has exited (a zombie waiting for its reaper has too)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class StartS3Test(unittest.TestCase):
+    def test_start_s3_starts_detached_and_stops(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            pidfile = os.path.join(tmp, "s3.pid")
+            start = [os.path.join(HERE, "start-s3"), "--pidfile", pidfile]
+            out = subprocess.run(start + ["--directory", os.path.join(tmp, "data"), "--bucket",
+                                          "backups"], capture_output=True, text=True, timeout=60)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            endpoint = out.stdout.strip()
+            self.assertRegex(endpoint, r"^http://127\.0\.0\.1:\d+$")
+            with urllib.request.urlopen(endpoint + "/__requests__", timeout=10) as resp:
+                self.assertEqual(json.loads(resp.read()), [])
+            with open(pidfile) as f:
+                pid = int(f.read())
+            subprocess.run(start + ["--stop"], check=True, timeout=60)
+            self.assertFalse(os.path.exists(pidfile))
+            self.assertFalse(alive(pid))
 
 
 if __name__ == "__main__":
