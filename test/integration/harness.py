@@ -178,6 +178,7 @@ class Node:
         self.log_path = os.path.join(self.dir, "containerpilot.log")
         self.proc = None
         self.log_file = None
+        self.extra_env = {}  # this node's own settings, over the cluster's
         # For supervise(): stop() and crash() mark a stop as intended, and the
         # supervisor restarts only a ContainerPilot that exited on its own.
         self.lock = threading.RLock()
@@ -219,6 +220,7 @@ class Node:
         })
         env.update(c.timing)
         env.update(c.extra_env)
+        env.update(self.extra_env)
         return env
 
     def start(self):
