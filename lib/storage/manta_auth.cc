@@ -12,7 +12,10 @@ struct MdCtxFree {
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 
-// sshpk's default hash for each key (what smartdc-auth signs with).
+// The hash for each key: sshpk's default (what smartdc-auth signs with), but
+// for nistp384 SHA-512 instead of sshpk's SHA-384, which Manta refuses: its
+// web tier verifies with node-http-signature, whose hashes are SHA-1,
+// SHA-256 and SHA-512 only ("SHA384 is not a supported hash algorithm").
 struct Algorithm {
   const char* ssh_type;
   const char* name;
@@ -21,7 +24,7 @@ struct Algorithm {
 constexpr Algorithm kAlgorithms[] = {
     {"ssh-rsa", "rsa-sha256", "SHA256"},
     {"ecdsa-sha2-nistp256", "ecdsa-sha256", "SHA256"},
-    {"ecdsa-sha2-nistp384", "ecdsa-sha384", "SHA384"},
+    {"ecdsa-sha2-nistp384", "ecdsa-sha512", "SHA512"},
     {"ecdsa-sha2-nistp521", "ecdsa-sha512", "SHA512"},
 };
 

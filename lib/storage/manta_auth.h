@@ -4,8 +4,9 @@
 // Date header and an Authorization header signing "date: <Date>":
 //   Signature keyId="/<user>[/<subuser>]/keys/<md5 fingerprint>",
 //             algorithm="rsa-sha256",headers="date",signature="<base64>"
-// RSA signs PKCS#1 v1.5; ECDSA signs with SHA-256/384/512 by curve size and
-// sends the DER SEQUENCE{r, s} (sshpk's "asn1" form). MANTA_ROLE travels in an
+// RSA signs PKCS#1 v1.5 with SHA-256; ECDSA sends the DER SEQUENCE{r, s}
+// (sshpk's "asn1" form), hashed with SHA-256 for nistp256 and SHA-512 for
+// nistp384 and nistp521 (Manta's verifier has no SHA-384: manta_auth.cc). MANTA_ROLE travels in an
 // unsigned "Role" header, as node-manta sends it. Parsing and signing are pure
 // apart from OpenSSL; a MantaSigner is immutable and safe to share between
 // threads. Nothing here ever puts key material into a message.
@@ -39,7 +40,7 @@ class MantaKey {
   const std::string& public_blob() const { return public_blob_; }
   // "aa:bb:...:ff", the MD5 fingerprint `ssh-keygen -l -E md5` shows.
   const std::string& fingerprint() const { return fingerprint_; }
-  // "rsa-sha256", or "ecdsa-sha256|384|512" for nistp256|384|521.
+  // "rsa-sha256", "ecdsa-sha256" (nistp256) or "ecdsa-sha512" (nistp384, 521).
   const std::string& algorithm() const { return algorithm_; }
   // The base64 signature of `data` (see the file comment for its form).
   Result<std::string> Sign(std::string_view data) const;
