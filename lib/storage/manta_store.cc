@@ -50,14 +50,14 @@ class MantaWriter final : public ObjectWriter {
           "Manta refuses streamed objects over 5 GiB unless "
           "MANTA_MAX_OBJECT_SIZE_GB is set");
     }
-    return Fail(st.Annotate(what_));
+    return Fail(st);  // the transport's message names the request
   }
 
   Status Commit() override {
     if (done_) return Status::FailedPrecondition(what_ + ": the upload has ended");
     done_ = true;
     Result<Response> response = upload_->Finish();
-    if (!response.ok()) return response.status().Annotate(what_);
+    if (!response.ok()) return response.status();
     return manta::StatusOf(*response, what_);
   }
 
@@ -112,9 +112,22 @@ Status MantaStore::Retried(const std::function<Status()>& attempt) {
   return Retry(options_.retry, *options_.clock, attempt, options_.on_retry, options_.cancel);
 }
 
-Result<Response> MantaStore::Exchange(const Request& request, const std::string& what) {
-  Result<Response> response = transport_->Send(request);
-  if (!response.ok()) return response.status().Annotate(what);
+Result<Response> MantaStore::Exchange(const Request& request) { return transport_->Send(request); }
+
+Result<Response> MantaStore::Head(const std::string& path) {
+  auto request = Signed("HEAD", path, false);
+  if (!request.ok()) return request.status();
+  auto response = Exchange(*request);
+  if (!response.ok()) return response;
+  const long status = response->status;
+  if (status < 400 || status >= 500 || status == 404 || status == 412 || !response->body.empty()) {
+    return response;
+  }
+  auto get = Signed("GET", path, false);
+  if (!get.ok()) return response;
+  get->body_sink = [](std::string_view) { return Status::Aborted("only an explanation"); };
+  auto explained = transport_->Send(*get);
+  if (explained.ok() && explained->status == status) return explained;
   return response;
 }
 
@@ -129,9 +142,7 @@ Status MantaStore::EnsureDirectory() {
     bool exists = false;
     const std::string what = "HEAD " + *dir;
     Status st = Retried([&]() -> Status {
-      auto request = Signed("HEAD", *dir, false);
-      if (!request.ok()) return request.status();
-      auto response = Exchange(*request, what);
+      auto response = Head(*dir);
       if (!response.ok()) return response.status();
       Status answer = manta::StatusOf(*response, what);
       if (answer.code() == Code::kNotFound) return Status::Ok();
@@ -153,7 +164,7 @@ Status MantaStore::EnsureDirectory() {
       auto request = Signed("PUT", dir, false);
       if (!request.ok()) return request.status();
       request->headers.emplace_back("Content-Type", "application/json; type=directory");
-      auto response = Exchange(*request, what);
+      auto response = Exchange(*request);
       if (!response.ok()) return response.status();
       return manta::StatusOf(*response, what);
     });
@@ -196,7 +207,7 @@ Status MantaStore::GetRange(const std::string& path, const ObjectInfo& info, uin
     *offset += chunk.size();
     return st;
   };
-  auto response = Exchange(*request, what);
+  auto response = Exchange(*request);
   if (!sink_status->ok()) return Status::Aborted("the reader stopped");
   if (!response.ok()) return response.status();
   if (from > 0 && response->status == 200) {
@@ -247,9 +258,7 @@ Result<ObjectInfo> MantaStore::Stat(const std::string& name) {
   const std::string what = "HEAD " + path;
   ObjectInfo info;
   Status st = Retried([&]() -> Status {
-    auto request = Signed("HEAD", path, false);
-    if (!request.ok()) return request.status();
-    auto response = Exchange(*request, what);
+    auto response = Head(path);
     if (!response.ok()) return response.status();
     MANAGE_RETURN_IF_ERROR(manta::StatusOf(*response, what));
     if (manta::IsDirectory(*response)) return Status::NotFound(path + " is a directory");
@@ -279,7 +288,7 @@ Result<std::vector<ObjectInfo>> MantaStore::List(const std::string& prefix) {
       auto request = Signed("GET", dir, false);
       if (!request.ok()) return request.status();
       request->url += query;
-      auto response = Exchange(*request, what);
+      auto response = Exchange(*request);
       if (!response.ok()) return response.status();
       Status answer = manta::StatusOf(*response, what);
       if (answer.code() == Code::kNotFound) {
@@ -321,7 +330,7 @@ Status MantaStore::Remove(const std::string& name) {
     ++attempts;
     auto request = Signed("DELETE", path, false);
     if (!request.ok()) return request.status();
-    auto response = Exchange(*request, what);
+    auto response = Exchange(*request);
     if (!response.ok()) return response.status();
     Status answer = manta::StatusOf(*response, what);
     // A retry that finds nothing: the lost first attempt deleted it.

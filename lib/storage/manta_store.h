@@ -80,8 +80,13 @@ class MantaStore final : public ObjectStore {
                                bool streamed) const;
   // Runs `attempt` per the retry policy, honouring the cancel flag.
   Status Retried(const std::function<Status()>& attempt);
-  // Sends `request`; a transport failure is annotated with `what`.
-  Result<http::Response> Exchange(const http::Request& request, const std::string& what);
+  // Sends `request` (a transport failure names the method and URL).
+  Result<http::Response> Exchange(const http::Request& request);
+  // A HEAD. Its answers carry no body, so a refusal (401, 403, 409) would not
+  // say why: then the same path is asked with GET, which Manta allows or
+  // refuses alike and whose error body names the reason (a body it allows is
+  // not read).
+  Result<http::Response> Head(const std::string& path);
   Status EnsureDirectory();
   Status GetRange(const std::string& path, const ObjectInfo& info, uint64_t* offset,
                   const sys::OutputSink& sink, Status* sink_status);
