@@ -17,6 +17,7 @@
 #include "http/transport.h"
 #include "storage/open_store.h"
 #include "sys/clock.h"
+#include "unit/storage/object_store_util.h"
 
 namespace manage::storage {
 namespace {
@@ -133,26 +134,16 @@ Status WriteObject(ObjectStore& store, const std::string& name, const std::strin
   return (*writer)->Commit();
 }
 
-Result<std::string> ReadObject(ObjectStore& store, const std::string& name) {
-  std::string out;
-  Status st = store.Read(name, [&out](std::string_view chunk) {
-    out.append(chunk);
-    return Status::Ok();
-  });
-  if (!st.ok()) return st;
-  return out;
+// Uploads are streamed into the double's tmp directory until they complete;
+// an abandoned one is removed once the double sees its connection close,
+// which may be a moment after the client gave up.
+bool NoUploadLeftBehind() {
+  for (int i = 0; i < 50; ++i) {
+    if (fs::is_empty(DoubleDir() + "/plain/tmp")) return true;
+    usleep(100 * 1000);
+  }
+  return false;
 }
-
-std::vector<std::string> Names(ObjectStore& store) {
-  auto list = store.List("");
-  REQUIRE(list.ok());
-  std::vector<std::string> names;
-  for (const ObjectInfo& o : *list) names.push_back(o.name);
-  return names;
-}
-
-// Uploads are streamed into the double's tmp directory until they complete.
-bool NoUploadLeftBehind() { return fs::is_empty(DoubleDir() + "/plain/tmp"); }
 
 TEST_CASE("RSA and ECDSA keys in PEM and OpenSSH formats authenticate; objects round-trip") {
   Control control;
@@ -171,7 +162,7 @@ TEST_CASE("RSA and ECDSA keys in PEM and OpenSSH formats authenticate; objects r
     auto info = o->store->Stat("snap-1");
     REQUIRE(info.ok());
     CHECK(info->size == data.size());
-    auto back = ReadObject(*o->store, "snap-1");
+    auto back = ReadAll(*o->store, "snap-1");
     REQUIRE(back.ok());
     CHECK(*back == data);
     REQUIRE(o->store->Remove("snap-1").ok());
@@ -228,7 +219,7 @@ TEST_CASE("a sub-user works through MANTA_ROLE") {
     m.role = "snapshots";
     auto o = Open(m);
     REQUIRE(WriteObject(*o->store, "snap", "sub-user data").ok());
-    CHECK(*ReadObject(*o->store, "snap") == "sub-user data");
+    CHECK(*ReadAll(*o->store, "snap") == "sub-user data");
     CHECK_THAT(control.Log(), Catch::Contains("\"keyId\":\"/manage/backup/keys/0e:13:fa:08:a7:"
                                               "a9:ef:e3:98:52:81:73:67:c8:65:ce\",\"role\":"
                                               "\"snapshots\""));
@@ -252,7 +243,7 @@ TEST_CASE("faults give one clear error and leave nothing partial") {
     std::cout << "dropped upload: " << st.ToString() << "\n";
     CHECK(st.code() == Code::kUnavailable);
     CHECK_THAT(st.message(), Catch::Contains("/manage/stor/faults/snap: "));
-    CHECK(*ReadObject(store, "snap") == old_data);
+    CHECK(*ReadAll(store, "snap") == old_data);
   }
   SECTION("Manta answers the upload with 500: not replayed, nothing new") {
     control.Faults(R"([{"method":"PUT","path":"/faults/new$","status":500}])");
@@ -285,12 +276,12 @@ TEST_CASE("faults give one clear error and leave nothing partial") {
   }
   SECTION("500 once on a read: retried") {
     control.Faults(R"([{"method":"GET","path":"/faults/snap$","status":500}])");
-    CHECK(*ReadObject(store, "snap") == old_data);
+    CHECK(*ReadAll(store, "snap") == old_data);
   }
   SECTION("a read cut off mid-body resumes where it stopped") {
     control.Faults(R"([{"method":"GET","path":"/faults/snap$","action":"drop",)"
                    R"("after_bytes":65536}])");
-    CHECK(*ReadObject(store, "snap") == old_data);
+    CHECK(*ReadAll(store, "snap") == old_data);
     CHECK_THAT(control.Log(), Catch::Contains("\"range\":\"bytes="));
   }
   CHECK(Names(store) == std::vector<std::string>{"snap"});
@@ -307,7 +298,7 @@ TEST_CASE("MANTA_TLS_INSECURE: a self-signed certificate is accepted only when s
   m.tls_insecure = true;
   auto insecure = Open(m);
   REQUIRE(WriteObject(*insecure->store, "snap", "over TLS").ok());
-  CHECK(*ReadObject(*insecure->store, "snap") == "over TLS");
+  CHECK(*ReadAll(*insecure->store, "snap") == "over TLS");
 }
 
 }  // namespace

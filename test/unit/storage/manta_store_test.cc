@@ -68,6 +68,14 @@ struct Fixture {
     };
   }
 
+  // A sink appending to *out.
+  static sys::OutputSink Collect(std::string* out) {
+    return [out](std::string_view chunk) {
+      out->append(chunk);
+      return Status::Ok();
+    };
+  }
+
   MantaStore Store() {
     MantaSettings s;
     s.user = "acct";
@@ -247,10 +255,7 @@ TEST_CASE("Read streams the object under If-Match and resumes where it broke off
   Fixture f;
   MantaStore store = f.Store();
   std::string got;
-  auto sink = [&got](std::string_view chunk) {
-    got.append(chunk);
-    return Status::Ok();
-  };
+  auto sink = f.Collect(&got);
   f.fake.Push(200, "", kObjectHeaders);
   SECTION("in one piece") {
     f.fake.Push(200, kBody);
@@ -283,10 +288,7 @@ TEST_CASE("Read fails clearly: missing, replaced, Range ignored, short, down, si
   Fixture f;
   MantaStore store = f.Store();
   std::string got;
-  auto sink = [&got](std::string_view chunk) {
-    got.append(chunk);
-    return Status::Ok();
-  };
+  auto sink = f.Collect(&got);
   SECTION("no such object") {
     f.fake.Push(404, "");
     CHECK(store.Read("snap", sink).code() == Code::kNotFound);
