@@ -132,11 +132,15 @@ Result<Response> MantaStore::Head(const std::string& path) {
 }
 
 // HEAD the directory and its missing ancestors, deepest first, then PUT the
-// missing ones from the top. Creating an existing directory is harmless, so
-// a race with another node creating it is too.
+// missing ones from the top. The HEAD also checks the credentials: an upload
+// refused only once it runs would say little more than its status code. Creating an existing
+// directory is harmless, so a race with another node creating it is too.
 Status MantaStore::EnsureDirectory() {
   if (directory_ready_) return Status::Ok();
   std::vector<std::string> candidates = manta::CreatableDirectories(options_.directory);
+  // A top directory ("/acct/stor", MANTA_BUCKET's default) always exists: it
+  // is still asked once, to prove the credentials before an upload starts.
+  if (candidates.empty()) candidates.push_back(options_.directory);
   std::vector<std::string> missing;
   for (auto dir = candidates.rbegin(); dir != candidates.rend(); ++dir) {
     bool exists = false;

@@ -155,6 +155,21 @@ TEST_CASE("Create makes the missing directories, shallowest first") {
                 });
 }
 
+TEST_CASE("in MANTA_BUCKET's default, /account/stor, the directory is asked, never made") {
+  Fixture f;
+  f.options.directory = "/acct/stor";
+  MantaStore store = f.Store();
+  f.fake.Push(200, "", kDirHeaders);
+  f.fake.Push(204, "");
+  auto writer = store.Create("snap");
+  REQUIRE(writer.ok());
+  REQUIRE((*writer)->Commit().ok());
+  REQUIRE(f.fake.requests().size() == 2);
+  CHECK(f.fake.requests()[0].method == "HEAD");
+  CHECK(f.fake.requests()[0].url == std::string(kUrl) + "/acct/stor");
+  CHECK(f.fake.requests()[1].url == std::string(kUrl) + "/acct/stor/snap");
+}
+
 TEST_CASE("directory checks are retried; refusals and objects in the way are clear errors") {
   Fixture f;
   MantaStore store = f.Store();
