@@ -1,6 +1,7 @@
 #include "storage/manta_store.h"
 
 #include <algorithm>
+#include <charconv>
 #include <utility>
 
 #include "storage/manta_protocol.h"
@@ -13,14 +14,14 @@ using http::Response;
 
 constexpr uint64_t kMantaDefaultMax = uint64_t{5} << 30;
 
+// Content-Length; 0 when absent or malformed.
 uint64_t ParseSize(const Response& r) {
   auto it = r.headers.find("content-length");
-  if (it == r.headers.end()) return 0;
-  try {
-    return std::stoull(it->second);
-  } catch (...) {
-    return 0;
+  uint64_t size = 0;
+  if (it != r.headers.end()) {
+    std::from_chars(it->second.data(), it->second.data() + it->second.size(), size);
   }
+  return size;
 }
 
 std::string Header(const Response& r, const std::string& name) {
