@@ -123,6 +123,7 @@ void ReadManta(EnvReader& r, MantaSettings& m) {
   m.private_key = UnfoldPrivateKey(r.Raw("MANTA_PRIVATE_KEY"));
   m.directory = WithoutTrailingSlash(r.String("MANTA_BUCKET", "/" + m.user + "/stor"));
   m.tls_insecure = r.Flag("MANTA_TLS_INSECURE", false);
+  m.max_object_size = static_cast<uint64_t>(r.Int("MANTA_MAX_OBJECT_SIZE_GB", 0, 0, 1 << 20)) << 30;
   if (!m.url.starts_with("http://") && !m.url.starts_with("https://")) {
     r.Fail("MANTA_URL", fmt::format("'{}' is not an http:// or https:// URL", m.url));
   }

@@ -6,6 +6,7 @@
 // passes its health checks. Pure: table-tested without a network.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "core/env.h"
@@ -39,6 +40,9 @@ struct MantaSettings {
   std::string private_key;  // PEM or OpenSSH text with real newlines
   std::string directory;    // MANTA_BUCKET, default "/<user>/stor"; no trailing '/'
   bool tls_insecure = false;
+  // MANTA_MAX_OBJECT_SIZE_GB in bytes: the largest object a streamed upload
+  // may become (Max-Content-Length); 0: Manta's own limit, 5 GiB.
+  uint64_t max_object_size = 0;
 };
 
 struct StoreSettings {

@@ -4,30 +4,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "unit/storage/object_store_util.h"
 #include "unit/sys/temp_dir.h"
 
 namespace manage::storage {
 namespace {
 
 using sys::TempDir;
-
-Result<std::string> ReadAll(ObjectStore& store, const std::string& name) {
-  std::string out;
-  Status st = store.Read(name, [&out](std::string_view chunk) {
-    out.append(chunk);
-    return Status::Ok();
-  });
-  if (!st.ok()) return st;
-  return out;
-}
-
-std::vector<std::string> Names(ObjectStore& store) {
-  Result<std::vector<ObjectInfo>> list = store.List("");
-  REQUIRE(list.ok());
-  std::vector<std::string> names;
-  for (const ObjectInfo& o : *list) names.push_back(o.name);
-  return names;
-}
 
 std::vector<std::string> FilesIn(const std::string& dir) {
   std::vector<std::string> names;

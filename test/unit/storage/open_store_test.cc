@@ -36,8 +36,11 @@ TEST_CASE("OpenStore opens an S3 store, checking its CA file") {
   CHECK(OpenStore(S3(), no_clock).status().code() == Code::kInternal);
 
   StoreSettings manta;
-  manta.backend = "manta";
-  CHECK(OpenStore(manta, context).status().code() == Code::kFailedPrecondition);
+  manta.backend = "manta";  // no key: refused before anything is sent
+  CHECK(OpenStore(manta, context).status().code() == Code::kInvalidArgument);
+  StoreSettings unknown;
+  unknown.backend = "gcs";
+  CHECK(OpenStore(unknown, context).status().code() == Code::kFailedPrecondition);
 }
 
 }  // namespace

@@ -122,6 +122,8 @@ TEST_CASE("Store settings name the variable that is wrong") {
        "MANTA_BUCKET"},
       {{{"MANTA_USER", "acct"}, {"MANTA_PRIVATE_KEY", kKey}, {"MANTA_URL", "manta.example"}},
        "MANTA_URL"},
+      {{{"MANTA_USER", "acct"}, {"MANTA_PRIVATE_KEY", kKey}, {"MANTA_MAX_OBJECT_SIZE_GB", "1T"}},
+       "MANTA_MAX_OBJECT_SIZE_GB"},
       {{{"SNAPSHOT_BACKEND", "local"}, {"SNAPSHOT_PREFIX", "a/../b"}}, "SNAPSHOT_PREFIX"},
       {{{"SNAPSHOT_BACKEND", "gcs"}}, "SNAPSHOT_BACKEND"},
   };
@@ -153,12 +155,14 @@ TEST_CASE("Manta settings: the original's defaults, '#' for newlines, key id nor
         "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE "
         "KEY-----");
   CHECK_FALSE(s->manta.tls_insecure);
+  CHECK(s->manta.max_object_size == 0);  // Manta's own limit
 
   s = ReadStoreSettings({{"SNAPSHOT_BACKEND", "manta"},
                          {"MANTA_USER", "acct"},
                          {"MANTA_URL", "http://127.0.0.1:8080/"},
                          {"MANTA_BUCKET", "/acct/stor/triton-mysql/"},
                          {"MANTA_TLS_INSECURE", "1"},
+                         {"MANTA_MAX_OBJECT_SIZE_GB", "64"},
                          {"MANTA_PRIVATE_KEY", "line one\nline#two"}});
   REQUIRE(s.ok());
   CHECK(s->manta.url == "http://127.0.0.1:8080");
@@ -166,6 +170,7 @@ TEST_CASE("Manta settings: the original's defaults, '#' for newlines, key id nor
   CHECK(s->manta.key_id.empty());
   CHECK(s->manta.private_key == "line one\nline#two");  // real newlines: '#' is kept
   CHECK(s->manta.tls_insecure);
+  CHECK(s->manta.max_object_size == uint64_t{64} << 30);
 }
 
 TEST_CASE("SNAPSHOT_PREFIX is normalised to directories without outer slashes") {

@@ -124,12 +124,12 @@ TEST_CASE("An empty command is InvalidArgument") {
 TEST_CASE("RunWithOutput streams stdout to the sink") {
   RealProcessRunner runner;
   size_t total = 0, chunks = 0;
-  Result<ProcessResult> r =
-      runner.RunWithOutput(Cmd({"head", "-c", "3000000", "/dev/zero"}), [&](std::string_view chunk) {
-        total += chunk.size();
-        ++chunks;
-        return Status::Ok();
-      });
+  Result<ProcessResult> r = runner.RunWithOutput(Cmd({"head", "-c", "3000000", "/dev/zero"}),
+                                                 [&](std::string_view chunk) {
+                                                   total += chunk.size();
+                                                   ++chunks;
+                                                   return Status::Ok();
+                                                 });
   REQUIRE(r.ok());
   CHECK(r->exit_code == 0);
   CHECK(r->stdout_data.empty());

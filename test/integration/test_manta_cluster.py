@@ -1,0 +1,129 @@
+"""A cluster whose snapshots live in Manta (the Manta double, which checks
+every request's signature with Joyent's http-signature): the original's
+defaults and variables only, no shared folder.
+
+The nodes get no SNAPSHOT_BACKEND (manta is the default) and no STORAGE_DIR,
+only the original's MANTA_URL, MANTA_USER, MANTA_KEY_ID, MANTA_BUCKET (a
+directory that does not exist yet) and MANTA_PRIVATE_KEY with '#' for its
+newlines. Three nodes assemble; a fourth, added later, provisions itself from
+the snapshot in Manta. The checks are what a user sees (the cluster, the
+rows), not object names or formats.
+"""
+
+import os
+import shutil
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "doubles"))
+from harness import Cluster, Consul, Node, make_base_dir, wait_for  # noqa: E402
+from manta_world import FINGERPRINTS, MantaDouble  # noqa: E402
+
+BUCKET = "/manage/stor/mysql-snapshots"
+
+
+class MantaNode(Node):
+    """A node configured as a user of the original would: Manta by default."""
+
+    def env(self):
+        env = super().env()
+        for name in ("SNAPSHOT_BACKEND", "BACKUP_DRIVER", "STORAGE_DIR"):
+            env.pop(name, None)
+        env.update(self.cluster.manta_env)
+        return env
+
+
+class MantaCluster(Cluster):
+    def __init__(self, consul, base_dir, manta_env, **kwargs):
+        super().__init__(consul, base_dir, **kwargs)
+        self.manta_env = manta_env
+
+    def add(self):
+        node = MantaNode(self, self.first_index + len(self.nodes))
+        self.nodes.append(node)
+        return node
+
+
+class MantaClusterTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.base = make_base_dir()
+        cls.consul = Consul(cls.base).start()
+        cls.manta = MantaDouble(cls.base).start()
+        env = cls.manta.env(key="rsa", bucket=BUCKET, fold=True)
+        assert "\n" not in env["MANTA_PRIVATE_KEY"] and "#" in env["MANTA_PRIVATE_KEY"]
+        cls.c = MantaCluster(cls.consul, cls.base, env, service="mysql", first_index=70)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.c.stop()
+        cls.manta.stop()
+        cls.consul.stop()
+        if os.environ.get("KEEP_TEST_DIRS"):
+            print(f"test directories kept in {cls.base}", file=sys.stderr)
+        else:
+            shutil.rmtree(cls.base, ignore_errors=True)
+
+    def run_step(self, step):
+        try:
+            step()
+        except (TimeoutError, AssertionError) as e:
+            with open(self.manta.log_path, errors="replace") as f:
+                manta_log = "".join(f.readlines()[-30:])
+            self.fail(f"{e}\n{self.c.dump_logs()}\n--- manta double ---\n{manta_log}")
+
+    def test_1_three_nodes_assemble_with_snapshots_in_manta(self):
+        c = self.c
+        nodes = c.start(3)
+
+        def step():
+            c.wait_healthy(nodes, timeout=180)
+            primary = wait_for("a primary", c.primary, timeout=30)
+            for r in (n for n in nodes if n is not primary):
+                wait_for(f"{r.name} to be a replica", lambda: r.state("role") == "replica",
+                         timeout=60)
+            primary.sql("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(64))", "appdb")
+            primary.sql("INSERT INTO t VALUES (1, 'hello manta')", "appdb")
+            wait_for("the first snapshot", lambda: c.consul.kv("mysql-last-backup")[0],
+                     timeout=180)
+            # It went to Manta, into the directory the nodes created, signed
+            # with the configured key; nothing went to a local folder.
+            self.assertTrue(self.manta.objects(BUCKET), "no object in " + BUCKET)
+            puts = [r for r in self.manta.requests()
+                    if r["method"] == "PUT" and r["path"].startswith(BUCKET + "/")
+                    and r["status"] == 204]
+            self.assertTrue(puts)
+            self.assertTrue(all(r["keyId"] == "/manage/keys/" + FINGERPRINTS["rsa"]
+                                for r in puts))
+            self.assertTrue(any(r["chunked"] for r in puts))
+            self.assertFalse(os.path.exists(c.storage_dir) and os.listdir(c.storage_dir))
+        self.run_step(step)
+
+    def test_2_a_node_added_later_provisions_from_manta(self):
+        c = self.c
+        primary = c.primary()
+        primary.sql("INSERT INTO t VALUES (2, 'before n4')", "appdb")
+        gets_before = self.object_gets()
+        n4 = c.add().start()
+
+        def step():
+            c.wait_healthy([n4], timeout=240)
+            self.assertEqual(n4.state("origin"), "snapshot")
+            self.assertEqual(n4.state("role"), "replica")
+            c.wait_row(n4, "t", 1)
+            c.wait_row(n4, "t", 2)
+            primary.sql("INSERT INTO t VALUES (3, 'after n4')", "appdb")
+            c.wait_row(n4, "t", 3)
+            self.assertGreater(self.object_gets(), gets_before, "n4 read nothing from Manta")
+        self.run_step(step)
+
+    def object_gets(self):
+        return sum(1 for r in self.manta.requests()
+                   if r["method"] == "GET" and r["path"].startswith(BUCKET + "/")
+                   and r["status"] in (200, 206))
+
+
+if __name__ == "__main__":
+    unittest.main()
