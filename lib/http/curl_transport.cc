@@ -346,6 +346,8 @@ class CurlUpload final : public UploadStream {
     return out;
   }
 
+  bool Answered() const override { return done_ && result_ == CURLE_OK; }
+
   void Abort() override {
     finished_ = true;
     if (added_) api_.multi_remove_handle(multi_, t_.easy);
@@ -383,10 +385,13 @@ class CurlUpload final : public UploadStream {
     }
   }
 
+  // Leaves the response in place for Finish.
   Status Failure(const std::string& what) {
-    Result<Response> r = Outcome(t_, result_);
     std::string msg = request_.method + " " + RedactUrl(request_.url) + ": " + what;
-    if (r.ok()) msg += " (HTTP " + std::to_string(r->status) + ")";
+    long status = 0;
+    if (api_.easy_getinfo(t_.easy, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status > 0) {
+      msg += " (HTTP " + std::to_string(status) + ")";
+    }
     return Status::Unavailable(msg);
   }
 

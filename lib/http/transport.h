@@ -77,8 +77,12 @@ class UploadStream {
   // is then unusable) when the server answered early, the connection broke,
   // the upload was cancelled or stalled.
   virtual Status Write(std::string_view data) = 0;
-  // Ends the body and waits for the answer. REQUIRES: called once.
+  // Ends the body and waits for the answer. REQUIRES: called once. After a
+  // Write failed because the server answered early, returns that answer.
   virtual Result<Response> Finish() = 0;
+  // True once the server has answered (before the body ended, when Write
+  // failed): Finish then gives its status and error body.
+  virtual bool Answered() const { return false; }
   virtual void Abort() = 0;
 };
 

@@ -46,6 +46,13 @@ class MantaWriter final : public ObjectWriter {
     }
     Status st = upload_->Write(data);
     if (st.ok()) return st;
+    if (upload_->Answered()) {
+      // Manta refused before the body ended (a signature, a quota, a size):
+      // its answer says why, and a 4xx is not worth retrying.
+      done_ = true;
+      Result<Response> response = upload_->Finish();
+      if (response.ok()) return manta::StatusOf(*response, what_);
+    }
     if (max_ == 0 && written_ > kMantaDefaultMax) {
       st = st.Annotate(
           "Manta refuses streamed objects over 5 GiB unless "

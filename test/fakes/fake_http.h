@@ -53,6 +53,9 @@ class FakeTransport final : public HttpTransport {
   // StartUpload fails with this once set; a Write fails with write_error.
   Status upload_error;
   Status write_error;
+  // The server answers an upload's first Write early (as one refusing the
+  // request does): that Write fails, and Finish returns the next scripted answer.
+  bool answer_early = false;
   // Streamed uploads started and not finished, and those aborted.
   int open_uploads = 0;
   int aborted_uploads = 0;
@@ -82,9 +85,15 @@ class FakeTransport final : public HttpTransport {
     Status Write(std::string_view data) override {
       if (done_) return Status::FailedPrecondition("upload ended");
       if (!t_->write_error.ok()) return t_->write_error;
+      if (t_->answer_early) {
+        answered_ = true;
+        return Status::Unavailable(request_.method + " " + request_.url +
+                                   ": the server answered before the upload ended");
+      }
       request_.body.append(data);
       return Status::Ok();
     }
+    bool Answered() const override { return answered_; }
     Result<Response> Finish() override {
       if (done_) return Status::FailedPrecondition("upload ended");
       done_ = true;
@@ -103,6 +112,7 @@ class FakeTransport final : public HttpTransport {
     FakeTransport* t_;
     Request request_;
     bool done_ = false;
+    bool answered_ = false;
   };
 
   std::deque<Result<Response>> script_;

@@ -187,9 +187,11 @@ TEST_CASE("An aborted upload never completes its request", "[http]") {
   CHECK_FALSE(Contains(sent, "\r\n0\r\n\r\n"));
 }
 
-TEST_CASE("An upload the server refuses early fails on the next write", "[http]") {
-  // The server answers 403 as soon as the headers arrive and closes.
-  LocalServer server({LocalServer::Answer(403, "Forbidden", "bad signature")});
+TEST_CASE("An upload the server refuses early fails, and Finish gives its answer", "[http]") {
+  LocalServer::Reply refusal =
+      LocalServer::Answer(403, "Forbidden", R"({"code":"InvalidSignature"})");
+  refusal.early = true;
+  LocalServer server({refusal});
   REQUIRE(server.ok());
   auto curl = NewCurl();
   Request request;
@@ -199,15 +201,16 @@ TEST_CASE("An upload the server refuses early fails on the next write", "[http]"
   request.stall_timeout = 5s;
   auto upload = curl->StartUpload(request);
   REQUIRE(upload.ok());
+  CHECK_FALSE((*upload)->Answered());
   const std::string chunk(64 * 1024, 'c');
   Status st = Status::Ok();
-  for (int i = 0; i < 400 && st.ok(); ++i) st = (*upload)->Write(chunk);
-  Result<Response> done = st.ok() ? (*upload)->Finish() : Result<Response>(st);
-  if (done.ok()) {
-    CHECK(done->status == 403);  // all of it fit in socket buffers before the answer
-  } else {
-    CHECK(done.status().code() == Code::kUnavailable);
-  }
+  for (int i = 0; i < 2000 && st.ok(); ++i) st = (*upload)->Write(chunk);
+  REQUIRE_FALSE(st.ok());  // 125 MiB cannot all fit in socket buffers
+  REQUIRE((*upload)->Answered());
+  Result<Response> answer = (*upload)->Finish();
+  REQUIRE(answer.ok());
+  CHECK(answer->status == 403);
+  CHECK(answer->body == R"({"code":"InvalidSignature"})");
 }
 
 TEST_CASE("SocketTransport refuses what only CurlTransport does", "[http]") {

@@ -66,6 +66,17 @@ bool Complete(const std::string& data) {
   return data.size() >= head_end + 4 + ContentLength(head);
 }
 
+// Reads up to the end of the headers.
+std::string ReadHead(int fd) {
+  std::string data;
+  char c;
+  while (data.find("\r\n\r\n") == std::string::npos) {
+    if (ReadSome(fd, &c, 1) <= 0) break;
+    data.push_back(c);
+  }
+  return data;
+}
+
 // Reads one request, or what arrived of it before the client went away.
 std::string ReadRequest(int fd) {
   std::string data;
@@ -123,6 +134,16 @@ void LocalServer::Serve(std::vector<Reply> replies) {
   for (const Reply& reply : replies) {
     if (fd < 0) fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) return;
+    if (reply.early) {
+      Record(ReadHead(fd));
+      WriteAll(fd, reply.raw);
+      char buf[4096];
+      while (ReadSome(fd, buf, sizeof(buf)) > 0) {
+      }
+      close(fd);
+      fd = -1;
+      continue;
+    }
     Record(ReadRequest(fd));
     if (reply.hang) {
       char buf[256];

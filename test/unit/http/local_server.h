@@ -17,6 +17,9 @@ class LocalServer {
     std::string raw;         // the bytes written back, status line included
     bool hang = false;       // read the request, never answer, wait for the client to go
     bool keep_open = false;  // answer the next request on the same connection
+    // Answer as soon as the headers arrived, then read (and drop) what the
+    // client still sends until it closes: a server refusing an upload early.
+    bool early = false;
   };
 
   explicit LocalServer(std::vector<Reply> replies);

@@ -259,6 +259,23 @@ TEST_CASE("a PUT Manta answers with an error is not replayed") {
   CHECK(f.fake.unanswered() == 0);
 }
 
+TEST_CASE("a PUT Manta refuses before the body ended fails with Manta's reason, once") {
+  Fixture f;
+  MantaStore store = f.Store();
+  f.fake.Push(200, "", kDirHeaders);
+  f.fake.Push(403, R"({"code":"InvalidSignature","message":"The signature we calculated )"
+                   R"(does not match the one you sent"})");
+  f.fake.answer_early = true;
+  auto writer = store.Create("snap");
+  REQUIRE(writer.ok());
+  Status st = (*writer)->Write("data");
+  CHECK(st.code() == Code::kFailedPrecondition);
+  CHECK_THAT(st.message(), Catch::Contains("HTTP 403 InvalidSignature"));
+  CHECK(f.retried.empty());
+  CHECK(f.fake.unanswered() == 0);
+  CHECK((*writer)->Commit().code() == Code::kFailedPrecondition);  // the upload has ended
+}
+
 const std::map<std::string, std::string> kObjectHeaders = {
     {"content-length", "26"},
     {"etag", "0b9f2c1e-aaaa"},
