@@ -17,6 +17,10 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds kMaxConnectTimeout{5000};
 constexpr int kPollMs = 100;
+// Streamed bodies move in 1 MiB pieces instead of libcurl's 16 KiB (download)
+// and 64 KiB (upload): a sixty-fourth of the callbacks, and of the writes into
+// mbstream's stdin on a restore.
+constexpr long kStreamBufferBytes = 1024 * 1024;
 
 // Strips user info, query and fragment so that messages never carry credentials.
 std::string RedactUrl(const std::string& url) {
@@ -290,7 +294,9 @@ Status Configure(Transfer& t, const TlsOptions& tls, bool streamed) {
   if (streamed) {
     opts.Set(CURLOPT_READFUNCTION, &ReadBody);
     opts.Set(CURLOPT_READDATA, static_cast<void*>(&t));
+    opts.Set(CURLOPT_UPLOAD_BUFFERSIZE, kStreamBufferBytes);
   }
+  if (request.body_sink) opts.Set(CURLOPT_BUFFERSIZE, kStreamBufferBytes);
   SetMethod(opts, request, streamed);
   SetTimeouts(opts, request.timeout);
   SetTls(opts, tls);

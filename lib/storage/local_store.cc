@@ -19,7 +19,7 @@ using sys::PosixError;
 using sys::UniqueFd;
 
 constexpr char kPartialSuffix[] = ".partial";
-constexpr size_t kReadChunkBytes = 256 * 1024;
+constexpr size_t kReadChunkBytes = 1024 * 1024;
 
 struct DirCloser {
   void operator()(DIR* d) const { ::closedir(d); }

@@ -124,6 +124,12 @@ class MantaDouble:
             return []
         return sorted(n for n in os.listdir(tree) if os.path.isfile(os.path.join(tree, n)))
 
+    def get_stream(self, path, stdout):
+        """Streams object `path` into `stdout` with curl, signed as put_stream
+        signs: the read floor. Returns curl's exit code."""
+        cmd = [os.path.join(DOUBLES, "manta-put"), "--get", self.url, path]
+        return subprocess.run(cmd, stdout=stdout, check=False).returncode
+
     def put_stream(self, path, stdin, max_content_length=None):
         """Streams `stdin` (a file object or pipe) into object `path` with
         `curl -T -`, chunked, signed with the test RSA key: the standard tool

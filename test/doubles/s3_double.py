@@ -38,6 +38,7 @@ s3rver, on SIGTERM and (unless --detached) when its parent process dies.
 """
 
 import argparse
+import ssl
 import ctypes
 import datetime
 import hashlib
@@ -385,6 +386,8 @@ def main():
     p.add_argument("--region", default="us-east-1")
     p.add_argument("--access-key", default=DEFAULT_ACCESS_KEY)
     p.add_argument("--log", help="append one line per request to this file")
+    p.add_argument("--tls-cert", help="serve https with this certificate (PEM) ...")
+    p.add_argument("--tls-key", help="... and this key")
     p.add_argument("--detached", action="store_true",
                    help="keep running when the parent exits (start-s3 uses it)")
     a = p.parse_args()
@@ -402,13 +405,19 @@ def main():
     server.faults = Faults()
     server.seen, server.seen_lock = [], threading.Lock()
     server.log = open(a.log, "a") if a.log else None
+    scheme = "http"
+    if a.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(a.tls_cert, a.tls_key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
 
     def stop(*_):
         s3rver.kill()
         os._exit(0)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    print(f"s3-double listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
+    print(f"s3-double listening on {scheme}://127.0.0.1:{server.server_address[1]}", flush=True)
     try:
         server.serve_forever()
     finally:

@@ -16,8 +16,9 @@ for each store:
            stream, stored size, manage's own CPU and peak RSS (from its log
            line: its own process, threads included, mariabackup excluded)
   restore  `manage backup restore` of the uncompressed and of the encrypted
-           snapshot (the code pre_start runs), beside the raw path: `mbstream
-           -x` from a file of the same stream, then `mariabackup --prepare`
+           snapshot (the code pre_start runs), beside the raw path: the store's
+           tool fetching the same stream (cat, `aws s3 cp ... -`, curl) into
+           `mbstream -x`, then `mariabackup --prepare`
 
 Each figure is the median of --runs runs. Targets: each store at least 90%
 of its floor's throughput without compression; manage's own CPU at most 1 s
@@ -38,8 +39,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "doubles"))
 import harness  # noqa: E402
 from bench import machine_lines, percentile  # noqa: E402
+from manta_world import MantaDouble  # noqa: E402
+from s3world import AWS_CLI, S3World  # noqa: E402
 
 THROUGHPUT_TARGET = 0.90
 CPU_PER_GB_TARGET_S = 1.0
@@ -54,8 +59,8 @@ def parse_args():
     p.add_argument("--size-gb", type=float, default=1.0,
                    help="GiB of table data to generate (default 1.0)")
     p.add_argument("--runs", type=int, default=3, help="runs of each measurement (default 3)")
-    p.add_argument("--stores", default="local",
-                   help="comma-separated stores to measure (default local)")
+    p.add_argument("--stores", default="local,s3,manta",
+                   help="comma-separated stores to measure (default local,s3,manta)")
     p.add_argument("--manage", default=os.environ.get("MANAGE_BIN"),
                    help="manage binary (default $MANAGE_BIN, else build/cmd/manage/manage)")
     p.add_argument("--first-ip", type=int, default=46,
@@ -96,6 +101,7 @@ def fill(node, gib):
     node.sql("INSERT INTO bench (k, a, b) VALUES (1, MD5(1), 'seed')", "appdb")
     target = int(gib * (1 << 30))
     while True:
+        node.sql("ANALYZE TABLE bench", "appdb")  # the size below is a statistic
         size = int(node.sql("SELECT data_length + index_length FROM information_schema.tables "
                             "WHERE table_schema='appdb' AND table_name='bench'")[0][0])
         if size >= target:
@@ -124,8 +130,8 @@ class Bench:
         return ["mariabackup", f"--defaults-extra-file={self.cnf}", "--backup",
                 "--stream=xbstream", f"--target-dir={target}"]
 
-    def median(self, fn):
-        results = [fn() for _ in range(self.args.runs)]
+    def median(self, fn, runs=None):
+        results = [fn() for _ in range(runs or self.args.runs)]
         keys = results[0].keys()
         return {k: percentile([r[k] for r in results], 0.5) for k in keys}
 
@@ -136,6 +142,20 @@ class Bench:
             with open(os.devnull, "wb") as out:
                 t, _ = timed(self.backup_argv(os.path.join(self.base, "fl")), stdout=out)
             return {"wall": t}
+        return self.median(once)
+
+    def floor_pipe(self, consumer, stored_size):
+        """mariabackup | consumer (the store's own streaming upload tool)."""
+        def once():
+            backup = subprocess.Popen(self.backup_argv(os.path.join(self.base, "fl")),
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            t0 = time.perf_counter()
+            rc = consumer(backup.stdout)
+            backup.stdout.close()
+            if backup.wait() != 0 or rc != 0:
+                raise RuntimeError(f"the floor pipeline failed: mariabackup {backup.returncode}, "
+                                   f"upload {rc}")
+            return {"wall": time.perf_counter() - t0, "bytes": stored_size()}
         return self.median(once)
 
     def floor_file(self, path):
@@ -150,7 +170,7 @@ class Bench:
 
     # ---- manage
 
-    def snapshot(self, env):
+    def snapshot(self, env, runs=None):
         def once():
             t, p = timed([self.cluster.manage, "snapshot", "--force"], env=env)
             stored = [logfmt(line) for line in p.stderr.decode().splitlines()
@@ -161,7 +181,7 @@ class Bench:
             self.last_id = f["id"]
             return {"wall": t, "bytes": int(f["raw_size"]), "stored": int(f["size"]),
                     "cpu": int(f["cpu_ms"]) / 1000.0, "rss": int(f["max_rss_kb"]) / 1024.0}
-        return self.median(once)
+        return self.median(once, runs)
 
     def restore(self, env, snapshot_id):
         def once():
@@ -176,16 +196,26 @@ class Bench:
                     "rss": int(f["max_rss_kb"]) / 1024.0}
         return self.median(once)
 
-    def raw_restore(self, stream_file):
+    def raw_restore(self, producer, env=None):
+        """`producer | mbstream -x`, then `mariabackup --prepare`: the standard
+        tools fetching the same stream from the same store and unpacking it."""
         def once():
             target = os.path.join(self.base, "raw-restored")
             shutil.rmtree(target, ignore_errors=True)
             os.makedirs(target)
-            with open(stream_file, "rb") as src:
-                t1, _ = timed(["mbstream", "-x", "-C", target], stdin=src)
-            t2, _ = timed(["mariabackup", "--prepare", f"--target-dir={target}"])
+            t0 = time.perf_counter()
+            fetch = subprocess.Popen(producer, stdout=subprocess.PIPE, env=env,
+                                     stderr=subprocess.DEVNULL)
+            unpack = subprocess.run(["mbstream", "-x", "-C", target], stdin=fetch.stdout,
+                                    stderr=subprocess.PIPE, timeout=3600)
+            fetch.stdout.close()
+            if fetch.wait() != 0 or unpack.returncode != 0:
+                raise RuntimeError(f"raw restore failed: {producer[0]} {fetch.returncode}, "
+                                   f"mbstream {unpack.returncode}")
+            timed(["mariabackup", "--prepare", f"--target-dir={target}"])
+            t = time.perf_counter() - t0
             shutil.rmtree(target, ignore_errors=True)
-            return {"wall": t1 + t2}
+            return {"wall": t}
         return self.median(once)
 
     # ---- one store
@@ -201,6 +231,9 @@ class Bench:
         return env
 
     def measure_store(self, name, store_env, floor):
+        # Unmeasured: creates the store's directory or bucket prefix, warms caches.
+        log(f"{name}: warm-up snapshot")
+        self.snapshot(self.env_for(store_env, "none", False), runs=1)
         log(f"{name}: floor")
         self.rows.append((name, floor[0], floor[1]()))
         results = {}
@@ -293,21 +326,54 @@ def main():
         time.sleep(2)
         bench = Bench(args, base, node, cluster)
         stream_file = os.path.join(base, "stream.xb")
+        bench.floor_file(stream_file)  # the local raw restore's input
         log("source: mariabackup to /dev/null")
         bench.rows.append(("source", "mariabackup > null", bench.floor_devnull()))
         stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+        worlds = []
+        stream_bytes = os.path.getsize(stream_file)
         for name in stores:
-            if name != "local":
-                raise RuntimeError(f"store '{name}' has no bench setup in this build")
-            local_env = {"SNAPSHOT_BACKEND": "local",
-                         "STORAGE_DIR": os.path.join(base, "bench-store")}
-            results = bench.measure_store(
-                "local", local_env, ("floor: file + sync", lambda: bench.floor_file(stream_file)))
-            log("raw restore: mbstream -x + mariabackup --prepare")
-            raw = bench.raw_restore(stream_file)
-            raw["bytes"] = os.path.getsize(stream_file)
-            bench.rows.append(("local", "raw mbstream+prepare", raw))
-            bench.measure_restores("local", results, raw)
+            if name == "local":
+                store_env = {"SNAPSHOT_BACKEND": "local",
+                             "STORAGE_DIR": os.path.join(base, "bench-store")}
+                floor = ("floor: file + sync", lambda: bench.floor_file(stream_file))
+                fetch, fetch_env = ["cat", stream_file], None
+            elif name == "s3":
+                world = S3World(base, tls=True).start()
+                worlds.append(world)
+                store_env = world.env()
+                floor = ("floor: aws s3 cp -", lambda w=world: bench.floor_pipe(
+                    lambda src: w.aws("s3", "cp", "-", f"s3://{w.bucket}/floor", check=False,
+                                      stdin=src, timeout=3600).returncode,
+                    lambda: w.keys("floor")["floor"]))
+                fetch = [AWS_CLI, "--endpoint-url", world.endpoint, "--ca-bundle", world.ca_file,
+                         "s3", "cp", f"s3://{world.bucket}/floor", "-"]
+                fetch_env = {"PATH": "/usr/bin:/bin", "HOME": world.dir,
+                             "AWS_ACCESS_KEY_ID": world.ACCESS_KEY,
+                             "AWS_SECRET_ACCESS_KEY": world.SECRET_KEY,
+                             "AWS_DEFAULT_REGION": world.region, "AWS_CONFIG_FILE": "/dev/null",
+                             "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+            elif name == "manta":
+                world = MantaDouble(base, max_streaming_mb=64 * 1024).start()
+                worlds.append(world)
+                store_env = dict(world.env(bucket="/manage/stor/bench"),
+                                 SNAPSHOT_BACKEND="manta")
+                floor = ("floor: curl -T -", lambda w=world: bench.floor_pipe(
+                    lambda src: w.put_stream("/manage/stor/bench/floor", src,
+                                             max_content_length=64 << 30),
+                    lambda: next(r["bytes"] for r in reversed(w.requests())
+                                 if r["method"] == "PUT" and r["path"].endswith("/floor"))))
+                fetch = [os.path.join(harness.DOUBLES, "manta-put"), "--get", world.url,
+                         "/manage/stor/bench/floor"]
+                fetch_env = None
+            else:
+                raise RuntimeError(f"unknown store '{name}': local, s3, manta")
+            results = bench.measure_store(name, store_env, floor)
+            log(f"{name}: raw restore: {os.path.basename(fetch[0])} | mbstream -x, then prepare")
+            raw = bench.raw_restore(fetch, fetch_env)
+            raw["bytes"] = stream_bytes
+            bench.rows.append((name, "raw fetch+mbstream+prep", raw))
+            bench.measure_restores(name, results, raw)
         print()
         bench.report()
         print()
@@ -324,6 +390,8 @@ def main():
         log("interrupted")
         return 2
     finally:
+        for world in locals().get("worlds", []):
+            world.stop()
         if cluster:
             for n in cluster.nodes:
                 if n.proc:

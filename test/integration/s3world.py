@@ -30,8 +30,12 @@ class S3World:
     ACCESS_KEY = "MANAGETESTACCESSKEY"
     SECRET_KEY = "manage-test-secret-key"
 
-    def __init__(self, base_dir, bucket="backups", region="us-east-1"):
+    def __init__(self, base_dir, bucket="backups", region="us-east-1", tls=False):
         self.dir = os.path.join(base_dir, "s3")
+        # https with a certificate of its own (AWS_CA_BUNDLE), as production
+        # stores are reached: S3Store then sends data as UNSIGNED-PAYLOAD.
+        self.tls = tls
+        self.ca_file = os.path.join(self.dir, "ca.pem")
         self.bucket = bucket
         self.region = region
         self.proc = None
@@ -42,13 +46,21 @@ class S3World:
         os.makedirs(self.dir, exist_ok=True)
         python = DEBIAN_PYTHON if os.access(DEBIAN_PYTHON, os.X_OK) else shutil.which("python3")
         env = dict(os.environ, S3_DOUBLE_SECRET_KEY=self.SECRET_KEY)
+        tls_args = []
+        if self.tls:
+            key = os.path.join(self.dir, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                            "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", key, "-out", self.ca_file], check=True,
+                           capture_output=True, timeout=60)
+            tls_args = ["--tls-cert", self.ca_file, "--tls-key", key]
         self.proc = subprocess.Popen(
             [python, DOUBLE, "--directory", os.path.join(self.dir, "data"), "--bucket",
              self.bucket, "--region", self.region, "--access-key", self.ACCESS_KEY,
-             "--log", self.log_path],
+             "--log", self.log_path] + tls_args,
             stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=env)
         line = self.proc.stdout.readline()
-        m = re.match(r"s3-double listening on (http://\S+)", line)
+        m = re.match(r"s3-double listening on (https?://\S+)", line)
         if not m:
             self.stop()
             raise RuntimeError(f"the S3 double did not start: {line!r}")
@@ -97,18 +109,25 @@ class S3World:
             return {"SNAPSHOT_BACKEND": "minio", "MINIO_URL": self.hostport,
                     "MINIO_ACCESS_KEY": self.ACCESS_KEY, "MINIO_SECRET_KEY": secret,
                     "MINIO_BUCKET": bucket, "MINIO_LOCATION": self.region}
-        return {"SNAPSHOT_BACKEND": "s3", "AWS_ENDPOINT_URL": self.endpoint,
-                "AWS_ACCESS_KEY_ID": self.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": secret,
-                "AWS_REGION": self.region, "AWS_BUCKET": bucket}
+        env = {"SNAPSHOT_BACKEND": "s3", "AWS_ENDPOINT_URL": self.endpoint,
+               "AWS_ACCESS_KEY_ID": self.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": secret,
+               "AWS_REGION": self.region, "AWS_BUCKET": bucket}
+        if self.tls:
+            env["AWS_CA_BUNDLE"] = self.ca_file
+        return env
 
-    def aws(self, *args, input=None, check=True, timeout=300):
-        """Runs Debian's awscli against this world; returns the CompletedProcess."""
+    def aws(self, *args, input=None, stdin=None, check=True, timeout=300):
+        """Runs Debian's awscli against this world; returns the CompletedProcess.
+        `stdin` (a file object) streams into it, for `aws s3 cp - ...`."""
         env = {"PATH": "/usr/bin:/bin", "HOME": self.dir, "LANG": "C.UTF-8",
                "AWS_ACCESS_KEY_ID": self.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": self.SECRET_KEY,
                "AWS_DEFAULT_REGION": self.region, "AWS_CONFIG_FILE": "/dev/null",
                "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_EC2_METADATA_DISABLED": "true",
                "AWS_PAGER": ""}
-        return subprocess.run([AWS_CLI, "--endpoint-url", self.endpoint, *args], input=input,
+        if self.tls:
+            env["AWS_CA_BUNDLE"] = self.ca_file
+        streams = {"input": input} if stdin is None else {"stdin": stdin}
+        return subprocess.run([AWS_CLI, "--endpoint-url", self.endpoint, *args], **streams,
                               capture_output=True, env=env, check=check, timeout=timeout)
 
     def keys(self, prefix=""):
