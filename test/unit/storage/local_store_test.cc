@@ -81,7 +81,7 @@ TEST_CASE("Commit replaces an object of the same name") {
 TEST_CASE("Read streams large objects in chunks and stops on a sink error") {
   TempDir tmp;
   LocalStore store(tmp.path());
-  std::string big(1 << 20, 'b');
+  std::string big(3 << 20, 'b');  // more than one 1 MiB read
   Result<std::unique_ptr<ObjectWriter>> w = store.Create("big");
   REQUIRE(w.ok());
   REQUIRE((*w)->Write(big).ok());
