@@ -1,5 +1,9 @@
 // Failover and switchover: who holds which lock, in what order, and what every
-// node sees meanwhile. The decisions themselves are pure (cluster/failover.h).
+// node sees meanwhile. The decisions themselves are pure (cluster/failover.h,
+// and the failover hook's loop in cluster/failover_loop.h). Code: the
+// coordinator and promotion in coordinator.cc, the switchover in
+// switchover.cc, the history in failover_history.cc, shared parts in
+// failover_parts.h.
 //
 // Locks
 //   PRIMARY_KEY        the primary's session (tied to its service check). Only

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "cluster/failover.h"
+#include "cluster/errant.h"
 #include "hooks/file_lock.h"
 #include "mysql/replication_sql.h"
 

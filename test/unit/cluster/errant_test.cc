@@ -1,0 +1,59 @@
+#include "cluster/errant.h"
+
+#include <catch2/catch.hpp>
+
+namespace manage::cluster {
+namespace {
+
+TEST_CASE("FindErrant: transactions a returning node has and the primary cannot have") {
+  struct Row {
+    const char* name;
+    const char* replica;
+    const char* primary;
+    const char* state;
+    const char* want;
+  };
+  std::vector<Row> rows = {
+      {"contained: behind on the same history", "0-1-10", "0-1-12", "0-1-12", ""},
+      {"equal", "0-1-12", "0-1-12", "0-1-12", ""},
+      {"ahead in the domain", "0-1-14", "0-1-12", "0-1-12", "0-1-13..14"},
+      {"one past the primary", "0-1-13", "0-1-12", "0-1-12", "0-1-13"},
+      {"old primary wrote past what the new primary got from it", "0-1-101", "0-2-105",
+       "0-1-100,0-2-105", "0-1-101"},
+      {"old primary's last write did reach the new primary", "0-1-100", "0-2-105",
+       "0-1-100,0-2-105", ""},
+      {"a server the primary's state does not mention is not judged", "0-3-50", "0-2-105",
+       "0-2-105", ""},
+      {"replica ahead, written by another server", "0-2-110", "0-2-105", "0-1-100,0-2-105",
+       "0-2-106..110"},
+      {"second domain errant only", "0-1-12,1-1-5", "0-1-12,1-2-9", "0-1-12,1-1-3,1-2-9",
+       "1-1-4..5"},
+      {"empty replica", "", "0-1-3", "0-1-3", ""},
+      {"empty primary", "0-1-3", "", "", "0-1-1..3"},
+  };
+  for (const Row& r : rows) {
+    INFO(r.name);
+    auto e = FindErrant(r.replica, r.primary, r.state);
+    REQUIRE(e.ok());
+    CHECK(FormatErrant(*e) == r.want);
+  }
+  CHECK_FALSE(FindErrant("x", "0-1-1", "").ok());
+  CHECK_FALSE(FindErrant("0-1-1", "0-1-1", "0-1-x").ok());
+}
+
+TEST_CASE("ParseBinlogEventGtid") {
+  auto g = ParseBinlogEventGtid("BEGIN GTID 0-1-101");
+  REQUIRE(g);
+  CHECK(g->domain_id == 0);
+  CHECK(g->server_id == 1);
+  CHECK(g->seqno == 101);
+  g = ParseBinlogEventGtid("GTID 2-7-9 cid=12");
+  REQUIRE(g);
+  CHECK(g->seqno == 9);
+  CHECK_FALSE(ParseBinlogEventGtid("use `appdb`; INSERT INTO t VALUES (1)"));
+  CHECK_FALSE(ParseBinlogEventGtid("BEGIN GTID x"));
+  CHECK_FALSE(ParseBinlogEventGtid(""));
+}
+
+}  // namespace
+}  // namespace manage::cluster
