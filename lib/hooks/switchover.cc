@@ -141,7 +141,14 @@ Status RunSwitchover(Deps& deps, cluster::NodeState& state, const SwitchoverOpti
     if (!caught_up) deps.clock->SleepFor(kFastPoll);
   }
   if (!caught_up) {
-    (void)EnsureReadOnly(deps, *db, false, "switchover abandoned: target did not catch up");
+    // Abandoned. This node stays fenced: it has not read PRIMARY_KEY since the
+    // fence, and the lock may have gone meanwhile (its session lost, another
+    // node promoted). Its next health pass reads the lock and, if this node
+    // still holds it, makes it writable again.
+    deps.log.Warn(
+        "switchover abandoned: the target did not catch up; staying read-only until "
+        "the next health pass",
+        {{"target", d.candidate}, {"gtid", d.gtid}});
     return Status::DeadlineExceeded(d.candidate + " did not catch up to " + d.gtid);
   }
   MANAGE_RETURN_IF_ERROR(lock.Release());

@@ -263,6 +263,27 @@ TEST_CASE("switchover on a clean stop: fence, hand over, and leave this node a r
   CHECK_FALSE(f.consul.Peek(f.config.failover.lock_key));
 }
 
+TEST_CASE("switchover abandoned: this node stays fenced, the next health pass decides") {
+  SwitchoverFixture f;
+  f.ScriptReadOnly(true);      // once fenced
+  f.ScriptReadOnly(false, 1);  // before the fence
+  // Read in this order (the rule added last answers first): the target when
+  // choosing it, then this node after the fence, ahead of anything the
+  // target ever reaches.
+  const std::string gtid_sql = mysql::ReadGtidStateSql(f.dialect);
+  f.db().Reply(gtid_sql, GtidRow("0-1-9", ""), 1);
+  f.db().Reply(gtid_sql, GtidRow("0-1-5", ""), 1);
+  Status s = Switchover(f.deps, {});
+  CHECK(s.code() == Code::kDeadlineExceeded);
+  // Fenced, and never unfenced. Nothing renewed the session during the
+  // 30 s wait, and it expired: unfencing now would make a node writable
+  // without the lock.
+  CHECK(f.Writes() == Strings{"SET GLOBAL read_only=ON"});
+  CHECK_FALSE(f.LockHeld());
+  CHECK_FALSE(f.consul.Peek(f.config.failover.lock_key));
+  CHECK(f.Logged("switchover abandoned"));
+}
+
 TEST_CASE("health: a pass while a switchover runs on this node changes nothing") {
   struct Row {
     const char* what;
