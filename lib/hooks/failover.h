@@ -38,9 +38,9 @@
 // primary P: P takes FAILOVER_LOCK_KEY and designates the target T; T's next
 // health pass starts a waiter, which marks itself armed; P fences itself
 // (read_only ON, application connections killed), publishes its GTIDs, waits
-// until T has applied them, and releases PRIMARY_KEY (a voluntary release has
-// no lock-delay); T's waiter takes it within one poll and promotes; P then
-// repoints to T. Writes are blocked from P's fence to T's promotion.
+// until T has applied them, and releases PRIMARY_KEY naming T (a voluntary
+// release has no lock-delay; only T may take a free lock that names it); T's waiter takes it within
+// one poll and promotes; P then repoints to T. Writes are blocked from P's fence to T's promotion.
 //
 // On P itself the switchover runs beside P's own health passes, each of which
 // reads PRIMARY_KEY and then converges mysqld to what it read. Interleaved, a

@@ -88,6 +88,12 @@ Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::Pri
         // on_change normally starts the failover; this catches a missed event.
         SpawnFailoverIfIdle(deps, state, "no primary holds the lock and nobody coordinates");
       }
+      if (!replica.configured && view.value.empty() && in.last_role == cluster::Role::kPrimary) {
+        // The lock names nobody (Consul lost it, or a release without a
+        // name): a former primary with no replica role is a failover
+        // candidate like the others, and may well be the most advanced.
+        return Status::Ok();
+      }
       return CheckReplicaHealth(deps, replica).Annotate("no primary");
     case cluster::RoleAction::kWait:
       MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, db, true, d.reason));

@@ -167,7 +167,7 @@ Status Snapshot(Deps& deps, const Args& args) {
   } else {
     deps.log.Info("snapshot due", {{"reason", due->reason}});
     result = TakeUnderLock(deps, *session, binlog);
-    (void)deps.consul->Release(c.keys.backup_lock_key, *session);
+    (void)deps.consul->Release(c.keys.backup_lock_key, *session, "");
   }
   (void)deps.consul->DestroySession(*session);
   return result;

@@ -151,7 +151,7 @@ Status RunSwitchover(Deps& deps, cluster::NodeState& state, const SwitchoverOpti
         {{"target", d.candidate}, {"gtid", d.gtid}});
     return Status::DeadlineExceeded(d.candidate + " did not catch up to " + d.gtid);
   }
-  MANAGE_RETURN_IF_ERROR(lock.Release());
+  MANAGE_RETURN_IF_ERROR(lock.Release(d.candidate));
   // From here this node is not the primary, whoever takes the lock: a health
   // pass after the caller drops kHandoverLock must follow (or, if nobody takes
   // it, fail over), never take the lock back.

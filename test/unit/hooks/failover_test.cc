@@ -249,6 +249,23 @@ struct SwitchoverFixture : HookFixture {
   }
 };
 
+TEST_CASE("switchover: the release names the target, the only node that may take the lock") {
+  SwitchoverFixture f;
+  // The target arms itself but never takes the lock.
+  f.clock.on_sleep = [&f] {
+    if (f.consul.Peek(f.config.failover.lock_key) &&
+        !f.consul.Peek(f.config.failover.lock_key + "-armed")) {
+      REQUIRE(f.consul.Put(f.config.failover.lock_key + "-armed", kOther).ok());
+    }
+  };
+  Status s = Switchover(f.deps, {});
+  CHECK(s.code() == Code::kDeadlineExceeded);
+  auto kv = f.consul.Peek(f.config.keys.primary_key);
+  REQUIRE(kv);
+  CHECK(kv->session.empty());
+  CHECK(kv->value == kOther);
+}
+
 TEST_CASE("switchover on a clean stop: fence, hand over, and leave this node a replica") {
   SwitchoverFixture f;
   REQUIRE(PreStop(f.deps, {}).ok());
@@ -303,10 +320,10 @@ TEST_CASE("health: a pass while a switchover runs on this node changes nothing")
     } else {
       f.RegisterSelf();
       f.GiveLockTo(kNode, "node1");
-      REQUIRE(
-          f.consul
-              .Release(f.config.keys.primary_key, f.consul.Peek(f.config.keys.primary_key)->session)
-              .value());
+      REQUIRE(f.consul
+                  .Release(f.config.keys.primary_key,
+                           f.consul.Peek(f.config.keys.primary_key)->session, kNode)
+                  .value());
     }
     REQUIRE(f.state().SetBootstrapped().ok());
     REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());

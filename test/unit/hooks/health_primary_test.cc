@@ -186,6 +186,38 @@ TEST_CASE("health: a primary whose session expired fences itself before retaking
   }
 }
 
+TEST_CASE("health: a former primary never takes a free lock that does not name it") {
+  struct Row {
+    const char* what;
+    const char* value;  // the free lock's value
+    bool healthy;       // a failover candidate: only when nobody else is named
+  };
+  const Row rows[] = {
+      // Released by a switchover to kOther, which has not taken it yet: this
+      // node restarted with stale data in between.
+      {"handed over to another node", kOther, false},
+      // Released without a name (or the key is gone): a failover decides.
+      {"naming nobody", "", true},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.what);
+    HookFixture f;
+    f.RegisterSelf();
+    f.RegisterOther();
+    auto id = f.GiveLockTo(kNode, "node1");
+    REQUIRE(*f.consul.Release(f.config.keys.primary_key, id, row.value));
+    REQUIRE(f.state().SetBootstrapped().ok());
+    REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());
+    f.ScriptReadOnly(true);  // booted read-only
+
+    Status s = Health(f.deps, {});
+    CHECK(s.ok() == row.healthy);
+    CHECK_FALSE(f.LockHeld());
+    CHECK(f.Writes().empty());
+    CHECK(f.spawned == std::vector<Strings>{{"on_change"}});
+  }
+}
+
 TEST_CASE("health: reports healthy but stays read-only until its own check can hold a session") {
   struct Row {
     const char* what;
