@@ -21,22 +21,30 @@ using cluster::Designation;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// Reads every candidate until each has applied what it received, or
-// MAX_FAILOVER_LAG passes; logs the positions read last.
+// How many times in a row a candidate must fail to answer before the
+// coordinator goes on without it: one missed connect timeout is not enough.
+constexpr int kReadAttempts = 2;
+
+// Reads every candidate until each has applied what it received (or failed
+// to answer kReadAttempts times in a row), or MAX_FAILOVER_LAG passes; logs
+// the positions read last.
 Result<std::vector<cluster::Candidate>> ReadCandidates(Deps& deps, const std::vector<Peer>& peers,
                                                        mysql::Flavor* flavor, FailoverLock& lock) {
   auto deadline = deps.clock->Monotonic() + deps.config->failover.max_lag;
   std::vector<cluster::Candidate> out;
+  std::vector<int> misses(peers.size(), 0);
   for (;;) {
     out.clear();
-    bool all_caught_up = true;
-    for (const Peer& p : peers) {
-      PeerRead r = ReadPeer(deps, p);
+    bool settled = true;
+    for (size_t i = 0; i < peers.size(); ++i) {
+      PeerRead r = ReadPeer(deps, peers[i]);
       if (r.candidate.reachable) *flavor = r.flavor;
-      all_caught_up = all_caught_up && (!r.candidate.reachable || r.candidate.caught_up);
+      misses[i] = r.candidate.reachable ? 0 : misses[i] + 1;
+      settled =
+          settled && (r.candidate.reachable ? r.candidate.caught_up : misses[i] >= kReadAttempts);
       out.push_back(std::move(r.candidate));
     }
-    if (all_caught_up || deps.clock->Monotonic() >= deadline) break;
+    if (settled || deps.clock->Monotonic() >= deadline) break;
     lock.Renew();
     deps.clock->SleepFor(kPoll);
   }
@@ -53,12 +61,22 @@ Result<std::vector<cluster::Candidate>> ReadCandidates(Deps& deps, const std::ve
   return out;
 }
 
-// Takes PRIMARY_KEY, retrying through the lock-delay of the lost primary's session.
+// Takes PRIMARY_KEY, retrying through the lock-delay of the lost primary's
+// session, and while this node's own check is not passing (Consul ties no
+// session to a critical check): a candidate chosen while failing its check
+// (lag, a missed pass) passes again once it has caught up.
 Status AcquirePrimaryKey(Deps& deps, cluster::PrimaryLock& lock) {
   auto deadline = deps.clock->Monotonic() + deps.config->lock_delay + seconds(5);
   for (;;) {
     auto acquired = lock.Acquire();
-    if (!acquired.ok()) return acquired.status();
+    if (!acquired.ok()) {
+      if (acquired.status().code() != Code::kFailedPrecondition ||
+          deps.clock->Monotonic() >= deadline) {
+        return acquired.status();
+      }
+      deps.clock->SleepFor(kPoll);
+      continue;
+    }
     if (*acquired) return Status::Ok();
     auto view = lock.Read();
     if (view.ok() && view->held) {
@@ -112,7 +130,7 @@ Status PromoteSelf(Deps& deps, cluster::NodeState& state, const Designation& d) 
   MANAGE_RETURN_IF_ERROR(state.SetRole(cluster::Role::kPrimary));
   // Semi-sync from the first write when another node will follow this one;
   // with nobody to acknowledge, PrimaryPass enables it once a replica connects.
-  auto peers = PassingPeers(deps);
+  auto peers = ListPeers(deps, true);
   bool others = false;
   if (peers.ok()) {
     for (const Peer& p : *peers)
@@ -153,13 +171,18 @@ Result<Outcome> Coordinate(Deps& deps, cluster::NodeState& state, const Failover
   if (!view.ok()) return view.status();
   if (view->held) return Outcome::kBusy;
 
-  auto peers = PassingPeers(deps);
+  // Every registered node, passing or not: a semi-sync replica that
+  // acknowledged writes may be failing its check (lag, one missed pass) and
+  // still be the only one that has them.
+  auto peers = ListPeers(deps, false);
   if (!peers.ok()) return peers.status();
   auto history = ReadFailoverHistory(deps);
   cluster::FailoverInputs in;
   in.lock_held = false;
   in.last_primary = view->value;
-  in.last_primary_passing = !view->value.empty() && Contains(*peers, view->value);
+  for (const Peer& p : *peers) {
+    if (p.node == view->value) in.last_primary_passing = p.passing;
+  }
   in.last_automatic = history.ok() ? cluster::LastAutomatic(*history) : std::nullopt;
   in.now = deps.clock->Now();
   in.cooldown = config.failover.cooldown;

@@ -17,13 +17,15 @@
 // free and nobody coordinating):
 //   1. The lock is free. Every node that notices tries FAILOVER_LOCK_KEY; one
 //      wins and coordinates, the others wait, polling both keys.
-//   2. The coordinator checks the gate (cooldown), reads every passing
-//      ${SERVICE_NAME} instance except the lost primary over TCP (GTIDs,
-//      relay log, semi-sync), waits up to MAX_FAILOVER_LAG for each to apply
-//      what it received, chooses (ChooseCandidate) and writes the Designation.
+//   2. The coordinator checks the gate (cooldown), reads every registered
+//      ${SERVICE_NAME} instance except the lost primary over TCP, passing or
+//      not (GTIDs, relay log, semi-sync; one that does not answer is asked
+//      again), waits up to MAX_FAILOVER_LAG for each to apply what it
+//      received, chooses (ChooseCandidate) and writes the Designation.
 //   3. The candidate (the coordinator itself, or a waiter that reads the
 //      Designation) waits for the GTIDs, stops replication, takes PRIMARY_KEY
-//      with its own session (retrying through the lock-delay), clears its
+//      with its own session (retrying through the lock-delay, and while its
+//      own check is critical), clears its
 //      replica configuration and only then turns read_only off.
 //   4. The coordinator waits for the candidate to hold PRIMARY_KEY, appends the
 //      event to the history, releases its lock; every other node repoints by
@@ -31,8 +33,8 @@
 // If the coordinator dies, its session dies with its check and the key is
 // deleted: waiters see no coordinator and a free PRIMARY_KEY and try again.
 // If the candidate dies before taking PRIMARY_KEY, the coordinator's wait
-// times out, it releases, and the next attempt excludes the dead node (it is
-// no longer passing). Nobody is ever writable without holding PRIMARY_KEY.
+// times out, it releases, and the next attempt excludes the dead node (it no
+// longer answers). Nobody is ever writable without holding PRIMARY_KEY.
 //
 // Switchover (`manage switchover`, and pre_stop on a clean stop), run on the
 // primary P: P takes FAILOVER_LOCK_KEY and designates the target T; T's next

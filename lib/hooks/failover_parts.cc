@@ -8,21 +8,16 @@ namespace manage::hooks {
 
 using std::chrono::seconds;
 
-Result<std::vector<Peer>> PassingPeers(Deps& deps) {
-  auto instances = deps.consul->Health(deps.config->service_name, true);
-  if (!instances.ok()) return instances.status().Annotate("listing passing nodes");
+Result<std::vector<Peer>> ListPeers(Deps& deps, bool passing_only) {
+  auto instances = deps.consul->Health(deps.config->service_name, passing_only);
+  if (!instances.ok()) {
+    return instances.status().Annotate(passing_only ? "listing passing nodes" : "listing nodes");
+  }
   std::vector<Peer> out;
   for (const consul::ServiceInstance& i : *instances) {
     out.push_back({i.id, i.address, i.port, cluster::ParseNodeTags(i.tags), i.passing});
   }
   return out;
-}
-
-bool Contains(const std::vector<Peer>& peers, const std::string& node) {
-  for (const Peer& p : peers) {
-    if (p.node == node) return true;
-  }
-  return false;
 }
 
 PeerRead ReadPeer(Deps& deps, const Peer& peer) {

@@ -28,10 +28,9 @@ struct Peer {
   bool passing = false;
 };
 
-// The passing ${SERVICE_NAME} instances.
-Result<std::vector<Peer>> PassingPeers(Deps& deps);
-
-bool Contains(const std::vector<Peer>& peers, const std::string& node);
+// The ${SERVICE_NAME} instances registered in Consul, each with whether its
+// checks pass; with passing_only, only those that pass.
+Result<std::vector<Peer>> ListPeers(Deps& deps, bool passing_only);
 
 // A peer's replication state, read over TCP as the replication user; an
 // unreachable peer has reachable == false and the error.

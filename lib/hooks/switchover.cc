@@ -61,7 +61,7 @@ Status RunSwitchover(Deps& deps, cluster::NodeState& state, const SwitchoverOpti
                                           ? fmt::format("run this on the primary, {}", view->value)
                                           : "no primary holds the lock (use `manage failover`)");
   }
-  auto peers = PassingPeers(deps);
+  auto peers = ListPeers(deps, true);
   if (!peers.ok()) return peers.status();
   std::vector<Peer> candidates;
   for (const Peer& p : *peers) {

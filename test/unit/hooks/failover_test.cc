@@ -24,6 +24,10 @@ mysql::QueryResult Events(const Strings& gtids) {
   return mysql::MakeResult({"Event_type", "Info"}, rows);
 }
 
+mysql::QueryResult GtidRow(const std::string& current, const std::string& slave) {
+  return mysql::MakeResult({"executed", "binlog_pos", "slave_pos"}, {{current, current, slave}});
+}
+
 // A replica of kThird, which held the lock and is gone: its session expired,
 // the lock-delay passed, and nobody coordinates.
 struct OrphanFixture : HookFixture {
@@ -69,6 +73,40 @@ TEST_CASE("failover: the chosen node takes the lock, then stops being a replica,
   CHECK(history[0].new_primary == kNode);
   CHECK(history[0].candidates.size() == 2);
   CHECK(f.Logged("chose the new primary"));
+}
+
+TEST_CASE("failover: a registered node failing its check is a candidate, and may be the best") {
+  OrphanFixture f;
+  // kOther acknowledged more (semi-sync) but fails its check on lag.
+  f.consul.DeregisterService(kOther, "node2");
+  f.consul.RegisterService({kOther, "mysql", "node2", kOtherAddress, 3306, {}, false});
+  // The candidates are read in Consul's order, kNode then kOther (the rule
+  // added last answers first); later reads see the default 0-1-5.
+  const std::string gtid_sql = mysql::ReadGtidStateSql(f.dialect);
+  f.db().Reply(gtid_sql, GtidRow("0-1-7", "0-1-7"), 1);
+  f.db().Reply(gtid_sql, GtidRow("0-1-5", "0-1-5"), 1);
+  // kOther takes the lock once designated (its own waiter, in reality).
+  f.clock.on_sleep = [&f] {
+    auto kv = f.consul.Peek(f.config.failover.lock_key);
+    if (!kv || f.LockHeld()) return;
+    auto d = cluster::ParseDesignation(kv->value);
+    if (d.ok() && d->candidate == kOther) f.GiveLockTo(kOther);
+  };
+  REQUIRE(Failover(f.deps, {}).ok());
+  auto history = f.History();
+  REQUIRE(history.size() == 1);
+  CHECK(history[0].new_primary == kOther);
+  CHECK(history[0].candidates.size() == 2);
+}
+
+TEST_CASE("failover: a candidate that misses one connection is asked again") {
+  OrphanFixture f;
+  f.consul.DeregisterService(kOther, "node2");
+  f.db().FailConnect(Status::Unavailable("(2003) connect timed out"));
+  f.db().ClearStatements();
+  REQUIRE(Failover(f.deps, {}).ok());
+  CHECK(f.consul.Peek(f.config.keys.primary_key)->value == kNode);
+  CHECK(f.History().back().candidates.size() == 1);
 }
 
 TEST_CASE("failover: a lone candidate tagged no-failover is never promoted") {
@@ -128,6 +166,23 @@ TEST_CASE("failover: a waiter designated by another coordinator promotes itself"
   CHECK(f.Writes() == Strings{"STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only=OFF"});
 }
 
+TEST_CASE("failover: a designated node whose check fails takes the lock once it passes again") {
+  OrphanFixture f;
+  f.consul.SetCheckStatus("service:" + std::string(kNode), "critical", "node1");
+  auto coordinator = f.consul.AgentOn("node2");
+  consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
+  auto id = coordinator->CreateSession(spec);
+  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-5"};
+  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
+  // Its next health pass, having caught up, passes.
+  f.clock.on_sleep = [&f] {
+    f.consul.SetCheckStatus("service:" + std::string(kNode), "passing", "node1");
+  };
+  REQUIRE(OnChange(f.deps, {}).ok());
+  CHECK(f.consul.Peek(f.config.keys.primary_key)->value == kNode);
+  CHECK(f.LockHeld());
+}
+
 TEST_CASE("failover: a designated node that lacks the required GTIDs refuses") {
   OrphanFixture f;
   auto coordinator = f.consul.AgentOn("node2");
@@ -181,10 +236,6 @@ TEST_CASE("health: a former primary refuses to replicate a primary that lacks it
     CHECK(f.db().Ran("SHUTDOWN") == reclone);
     CHECK(f.state().RecloneRequest() == (reclone ? "0-1-6,0-1-7" : ""));
   }
-}
-
-mysql::QueryResult GtidRow(const std::string& current, const std::string& slave) {
-  return mysql::MakeResult({"executed", "binlog_pos", "slave_pos"}, {{current, current, slave}});
 }
 
 TEST_CASE("health: a former primary whose writes all reached the new primary rejoins") {
