@@ -7,22 +7,20 @@
 
 namespace manage::cluster {
 
-Result<std::vector<ErrantRange>> FindErrant(std::string_view replica_pos,
-                                            std::string_view primary_pos,
-                                            std::string_view primary_binlog_state) {
-  auto replica = mysql::MariaDbGtidPosition::Parse(replica_pos);
-  if (!replica.ok()) return replica.status().Annotate("replica GTID position");
-  auto primary = mysql::MariaDbGtidPosition::Parse(primary_pos);
-  if (!primary.ok()) return primary.status().Annotate("primary GTID position");
-  // gtid_binlog_state has one GTID per (domain, server): parse piece by piece.
-  std::map<std::pair<uint32_t, uint32_t>, uint64_t> known;
+namespace {
+
+using ServerKey = std::pair<uint32_t, uint32_t>;  // (domain, server)
+
+// gtid_binlog_state: one GTID per (domain, server), the last of each.
+Result<std::map<ServerKey, uint64_t>> ParseBinlogState(std::string_view state) {
+  std::map<ServerKey, uint64_t> known;
   size_t start = 0;
-  while (start <= primary_binlog_state.size()) {
-    size_t comma = primary_binlog_state.find(',', start);
-    std::string_view piece = primary_binlog_state.substr(
+  while (start <= state.size()) {
+    size_t comma = state.find(',', start);
+    std::string_view piece = state.substr(
         start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     auto one = mysql::MariaDbGtidPosition::Parse(piece);
-    if (!one.ok()) return one.status().Annotate("primary binlog state");
+    if (!one.ok()) return one.status();
     for (const mysql::MariaDbGtid& g : one->gtids()) {
       uint64_t& seq = known[{g.domain_id, g.server_id}];
       seq = std::max(seq, g.seqno);
@@ -30,24 +28,59 @@ Result<std::vector<ErrantRange>> FindErrant(std::string_view replica_pos,
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
+  return known;
+}
+
+}  // namespace
+
+Result<std::vector<ErrantRange>> FindErrant(std::string_view replica_pos,
+                                            std::string_view primary_pos,
+                                            std::string_view primary_binlog_state,
+                                            std::string_view primary_slave_pos) {
+  auto replica = mysql::MariaDbGtidPosition::Parse(replica_pos);
+  if (!replica.ok()) return replica.status().Annotate("replica GTID position");
+  auto primary = mysql::MariaDbGtidPosition::Parse(primary_pos);
+  if (!primary.ok()) return primary.status().Annotate("primary GTID position");
+  auto replicated = mysql::MariaDbGtidPosition::Parse(primary_slave_pos);
+  if (!replicated.ok()) return replicated.status().Annotate("primary replication position");
+  auto known = ParseBinlogState(primary_binlog_state);
+  if (!known.ok()) return known.status().Annotate("primary binlog state");
   for (const mysql::MariaDbGtid& g : primary->gtids()) {
-    uint64_t& seq = known[{g.domain_id, g.server_id}];
+    uint64_t& seq = (*known)[{g.domain_id, g.server_id}];
     seq = std::max(seq, g.seqno);
   }
   std::vector<ErrantRange> out;
   for (const mysql::MariaDbGtid& mine : replica->gtids()) {
-    const mysql::MariaDbGtid* theirs = primary->Find(mine.domain_id);
-    uint64_t domain_seq = theirs ? theirs->seqno : 0;
-    auto it = known.find({mine.domain_id, mine.server_id});
-    if (mine.seqno > domain_seq) {
-      // Ahead of the primary in this domain. Same server: just later
-      // transactions; another server: everything after the primary's point.
-      out.push_back({mine.domain_id, mine.server_id,
-                     it != known.end() ? std::min(it->second, domain_seq) : domain_seq,
-                     mine.seqno});
-    } else if (it != known.end() && it->second < mine.seqno) {
-      out.push_back({mine.domain_id, mine.server_id, it->second, mine.seqno});
+    auto it = known->find({mine.domain_id, mine.server_id});
+    if (it != known->end() && it->second >= mine.seqno) continue;  // in its binlog
+    const mysql::MariaDbGtid* own = replicated->Find(mine.domain_id);
+    if (own && *own == mine) continue;  // where it stopped replicating itself
+    // The primary has server s's transactions in domain d only up to a lower
+    // seqno, or none at all: what this node has of s after that point is not
+    // in the primary's history (MariaDB refuses such a replica with 1236).
+    uint64_t after = 0;
+    if (it != known->end()) {
+      after = it->second;
+    } else if (const mysql::MariaDbGtid* theirs = primary->Find(mine.domain_id)) {
+      after = std::min(theirs->seqno, mine.seqno - 1);
     }
+    out.push_back({mine.domain_id, mine.server_id, after, mine.seqno});
+  }
+  return out;
+}
+
+Result<std::vector<ErrantRange>> LocalErrant(std::string_view current_pos,
+                                             std::string_view slave_pos) {
+  auto current = mysql::MariaDbGtidPosition::Parse(current_pos);
+  if (!current.ok()) return current.status().Annotate("gtid_current_pos");
+  auto replicated = mysql::MariaDbGtidPosition::Parse(slave_pos);
+  if (!replicated.ok()) return replicated.status().Annotate("gtid_slave_pos");
+  std::vector<ErrantRange> out;
+  for (const mysql::MariaDbGtid& g : current->gtids()) {
+    const mysql::MariaDbGtid* from_source = replicated->Find(g.domain_id);
+    if (from_source && *from_source == g) continue;
+    uint64_t after = from_source ? std::min(from_source->seqno, g.seqno - 1) : 0;
+    out.push_back({g.domain_id, g.server_id, after, g.seqno});
   }
   return out;
 }

@@ -23,17 +23,27 @@ struct ErrantRange {
   bool operator==(const ErrantRange&) const = default;
 };
 
-// MariaDB. A replica's position (gtid_current_pos) against its would-be
-// primary's gtid_current_pos and gtid_binlog_state (the last seqno it has from
-// each server in each domain). In each domain, the replica's last GTID d-s-n is
-// errant when the primary's position is behind n, or when the primary's
-// binlog state shows server s only up to a seqno below n (the primary's history
-// moved on without that server's later transactions). A server the primary's
-// state does not mention cannot be judged here; MariaDB's own check at connect
-// time still applies.
+// MariaDB. A node's position (gtid_current_pos) against its would-be
+// primary's gtid_current_pos, gtid_binlog_state (the last seqno it has from
+// each server in each domain) and gtid_slave_pos. The rule is MariaDB's own
+// when a replica connects (sql_repl.cc, check_slave_start_position): the
+// node's last GTID d-s-n in each domain is fine when the primary's binlog has
+// server s in domain d up to n or later, or when d-s-n is exactly where the
+// primary stopped replicating itself (restored from a snapshot, nothing of s
+// binlogged since); otherwise it is errant: the primary's history moved on
+// without it, or never saw server s at all.
 Result<std::vector<ErrantRange>> FindErrant(std::string_view replica_pos,
                                             std::string_view primary_pos,
-                                            std::string_view primary_binlog_state);
+                                            std::string_view primary_binlog_state,
+                                            std::string_view primary_slave_pos);
+
+// MariaDB. A replica's own writes, from its state alone: in each domain where
+// gtid_current_pos differs from gtid_slave_pos, it binlogged transactions of
+// its own after what it replicated (MariaDB's definition of gtid_current_pos).
+// Only meaningful on a node that set gtid_slave_pos when it set up
+// replication, as every replica manage configures does.
+Result<std::vector<ErrantRange>> LocalErrant(std::string_view current_pos,
+                                             std::string_view slave_pos);
 
 std::string FormatErrant(const std::vector<ErrantRange>& ranges);
 

@@ -88,7 +88,9 @@ Result<CandidateChoice> ChooseCandidate(mysql::Flavor flavor, const std::vector<
       if (!own.ok()) return own.status();
       if (!*own) missing_from = c->node + "'s own relay log";
     }
-    if (!missing_from.empty()) {
+    if (!c->errant.empty()) {
+      rejected.push_back(fmt::format("{} has errant transactions {}", c->node, c->errant));
+    } else if (!missing_from.empty()) {
       rejected.push_back(fmt::format("{} lacks transactions of {}", c->node, missing_from));
     } else if (c->no_failover) {
       rejected.push_back(fmt::format("{} has NO_FAILOVER", c->node));

@@ -56,9 +56,12 @@ FailoverDecision DecideFailover(const FailoverInputs& in);
 struct Candidate {
   std::string node;
   bool reachable = false;
-  std::string error;       // why it could not be read (reachable == false)
-  std::string executed;    // GTIDs applied (MariaDB gtid_current_pos)
-  std::string received;    // executed plus what its relay log holds
+  std::string error;     // why it could not be read (reachable == false)
+  std::string executed;  // GTIDs applied (MariaDB gtid_current_pos)
+  // What it got from the primary: executed plus what its relay log holds;
+  // for a node with errant transactions, without them.
+  std::string received;
+  std::string errant;      // its own writes as a replica (cluster/errant.h); never a candidate
   bool caught_up = false;  // applied its whole relay log within MAX_FAILOVER_LAG
   int priority = 0;        // FAILOVER_PRIORITY
   bool no_failover = false;
@@ -72,9 +75,10 @@ struct CandidateChoice {
 };
 
 // The candidate that has every transaction any reachable candidate received
-// (never one that lacks something another has), among those allowed to lead
-// and caught up; ties go to the highest FAILOVER_PRIORITY, then a semi-sync
-// replica, then the smallest name. FailedPrecondition (saying why) when no
+// (never one that lacks something another has), among those allowed to lead,
+// caught up and without errant transactions (however advanced those make it
+// look); ties go to the highest FAILOVER_PRIORITY, then a semi-sync replica,
+// then the smallest name. FailedPrecondition (saying why) when no
 // candidate qualifies; InvalidArgument for an unparsable GTID.
 Result<CandidateChoice> ChooseCandidate(mysql::Flavor flavor, const std::vector<Candidate>& all);
 

@@ -4,6 +4,7 @@
 // designated node's promotion (PromoteSelf).
 #include <fmt/format.h>
 
+#include "cluster/errant.h"
 #include "cluster/failover_loop.h"
 #include "cluster/primary_lock.h"
 #include "hooks/failover.h"
@@ -56,6 +57,7 @@ Result<std::vector<cluster::Candidate>> ReadCandidates(Deps& deps, const std::ve
                                          {"priority", std::to_string(c.priority)},
                                          {"no_failover", c.no_failover ? "yes" : "no"},
                                          {"semi_sync", c.semi_sync ? "yes" : "no"},
+                                         {"errant", c.errant},
                                          {"error", c.error}});
   }
   return out;
@@ -115,6 +117,16 @@ Status PromoteSelf(Deps& deps, cluster::NodeState& state, const Designation& d) 
     if (replica->configured) (void)db->conn->Execute(mysql::StartReplicaSql(db->dialect));
     return Status::FailedPrecondition(fmt::format(
         "refusing promotion: this node has {} but must have {}", mine->executed, d.gtid));
+  }
+  if (replica->configured && db->dialect.flavor == mysql::Flavor::kMariaDb) {
+    // Written to since the coordinator read it: never lead with errant writes.
+    auto errant = cluster::LocalErrant(mine->executed, mine->slave_pos);
+    if (!errant.ok() || !errant->empty()) {
+      (void)db->conn->Execute(mysql::StartReplicaSql(db->dialect));
+      return Status::FailedPrecondition(
+          "refusing promotion: errant transactions " +
+          (errant.ok() ? cluster::FormatErrant(*errant) : errant.status().message()));
+    }
   }
   cluster::PrimaryLock lock(deps.config, deps.consul, &state);
   Status acquired = AcquirePrimaryKey(deps, lock);

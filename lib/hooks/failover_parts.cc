@@ -1,5 +1,6 @@
 #include "hooks/failover_parts.h"
 
+#include "cluster/errant.h"
 #include "hooks/local_db.h"
 #include "hooks/replica.h"
 #include "mysql/replica_status.h"
@@ -43,7 +44,21 @@ PeerRead ReadPeer(Deps& deps, const Peer& peer) {
     c.error = (!gtid.ok() ? gtid.status() : replica.status()).message();
     return out;
   }
-  auto received = cluster::GtidUnion(out.flavor, gtid->executed, replica->gtid_io_pos);
+  // A replica's own writes make it look more advanced than it is: it can
+  // never lead, and only what it got from the primary counts as received.
+  std::string clean = gtid->executed;
+  if (replica->configured && out.flavor == mysql::Flavor::kMariaDb) {
+    auto errant = cluster::LocalErrant(gtid->executed, gtid->slave_pos);
+    if (!errant.ok()) {
+      c.error = errant.status().message();
+      return out;
+    }
+    if (!errant->empty()) {
+      c.errant = cluster::FormatErrant(*errant);
+      clean = gtid->slave_pos;
+    }
+  }
+  auto received = cluster::GtidUnion(out.flavor, clean, replica->gtid_io_pos);
   if (!received.ok()) {
     c.error = received.status().message();
     return out;
@@ -52,7 +67,7 @@ PeerRead ReadPeer(Deps& deps, const Peer& peer) {
   c.semi_sync = semi.ok() && semi->Get(0, "Value").value_or("") == "ON";
   c.executed = gtid->executed;
   c.received = *received;
-  auto applied = mysql::GtidIsSubset(out.flavor, c.received, c.executed);
+  auto applied = mysql::GtidIsSubset(out.flavor, c.received, clean);
   c.caught_up = applied.ok() && *applied;
   c.reachable = true;
   return out;

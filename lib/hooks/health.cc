@@ -11,6 +11,7 @@
 #include "cluster/node_state.h"
 #include "cluster/primary_lock.h"
 #include "cluster/role.h"
+#include "hooks/errant.h"
 #include "hooks/failover.h"
 #include "hooks/file_lock.h"
 #include "hooks/hooks.h"
@@ -81,6 +82,7 @@ Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::Pri
     case cluster::RoleAction::kAcquire:
       return TryBecomePrimary(deps, db, state, lock);
     case cluster::RoleAction::kFollow:
+      MANAGE_RETURN_IF_ERROR(CheckOwnErrant(deps, db, state, replica));
       return ReplicaPass(deps, db, state, d.primary, replica);
     case cluster::RoleAction::kOrphaned:
       MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, db, true, d.reason));
@@ -88,6 +90,7 @@ Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::Pri
         // on_change normally starts the failover; this catches a missed event.
         SpawnFailoverIfIdle(deps, state, "no primary holds the lock and nobody coordinates");
       }
+      MANAGE_RETURN_IF_ERROR(CheckOwnErrant(deps, db, state, replica));
       if (!replica.configured && view.value.empty() && in.last_role == cluster::Role::kPrimary) {
         // The lock names nobody (Consul lost it, or a release without a
         // name): a former primary with no replica role is a failover

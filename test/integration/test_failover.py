@@ -166,6 +166,31 @@ class FailoverTest(unittest.TestCase):
             self.assertEqual(writable(c.nodes), [other])
         self.run_step(step)
 
+    def test_4_a_node_with_errant_transactions_is_never_promoted(self):
+        c = self.c
+
+        def step():
+            primary = c.primary()
+            errant = next(n for n in c.nodes if n is not primary
+                          and "errant_gtids=" in n.log())
+            clean = next(n for n in c.nodes if n not in (primary, errant))
+            wait_for(f"{clean.name} to replicate from {primary.name}",
+                     lambda: clean.sql("SHOW SLAVE STATUS")[0][1] == primary.ip, timeout=60)
+            # The errant node has more GTIDs than the clean one: the old choice.
+            primary.stop(signal.SIGKILL)
+            new = self.new_primary(primary)
+            self.assertIs(new, clean)
+            wait_for("exactly one writable node", lambda: writable(c.nodes) == [clean],
+                     timeout=30)
+            event = self.history()[-1]
+            self.assertEqual((event["kind"], event["new"]), ("failover", clean.name))
+            self.assertIn(errant.name, [cand["node"] for cand in event["candidates"]])
+            self.assertNotIn(errant.name, c.healthy())
+            primary.start()
+            c.wait_healthy([primary], timeout=120)
+            self.assertEqual(writable(c.nodes), [clean])
+        self.run_step(step)
+
 
 if __name__ == "__main__":
     unittest.main()

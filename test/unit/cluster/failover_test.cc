@@ -104,6 +104,21 @@ TEST_CASE("ChooseCandidate: the most advanced wins, never one that lacks another
     CHECK_THAT(c.status().message(), Catch::Contains("a lacks transactions of b"));
     CHECK_THAT(c.status().message(), Catch::Contains("b lacks transactions of a"));
   }
+  SECTION("a candidate with errant transactions never leads, however advanced it looks") {
+    // b wrote 0-2-13 itself as a replica; what it got from the primary ends at 0-1-12.
+    Candidate b = Cand("b", "0-2-13", "0-1-12");
+    b.caught_up = true;
+    b.errant = "0-2-13";
+    auto c = ChooseCandidate(Flavor::kMariaDb, {Cand("a", "0-1-12", "0-1-12"), b});
+    REQUIRE(c.ok());
+    CHECK(c->node == "a");
+    // What it received from the primary still counts: a lacks 0-1-14 here.
+    b.received = "0-1-14";
+    c = ChooseCandidate(Flavor::kMariaDb, {Cand("a", "0-1-12", "0-1-12"), b});
+    REQUIRE_FALSE(c.ok());
+    CHECK_THAT(c.status().message(), Catch::Contains("b has errant transactions 0-2-13"));
+    CHECK_THAT(c.status().message(), Catch::Contains("a lacks transactions of b"));
+  }
   SECTION("diverged candidates: neither may lead") {
     auto c = ChooseCandidate(Flavor::kMariaDb,
                              {Cand("a", "0-1-12", "0-1-12"), Cand("b", "0-2-12", "0-2-12")});

@@ -8,49 +8,12 @@
 
 #include "hooks/failover.h"
 #include "hooks/file_lock.h"
-#include "unit/hooks/hook_fixture.h"
+#include "unit/hooks/failover_fixture.h"
 
 namespace manage::hooks {
 namespace {
 
 using namespace std::chrono_literals;
-using Strings = std::vector<std::string>;
-
-constexpr char kThird[] = "mysql-n3";
-
-mysql::QueryResult Events(const Strings& gtids) {
-  std::vector<mysql::Row> rows;
-  for (const std::string& g : gtids) rows.push_back({"Gtid", "BEGIN GTID " + g});
-  return mysql::MakeResult({"Event_type", "Info"}, rows);
-}
-
-mysql::QueryResult GtidRow(const std::string& current, const std::string& slave) {
-  return mysql::MakeResult({"executed", "binlog_pos", "slave_pos"}, {{current, current, slave}});
-}
-
-// A replica of kThird, which held the lock and is gone: its session expired,
-// the lock-delay passed, and nobody coordinates.
-struct OrphanFixture : HookFixture {
-  explicit OrphanFixture(const Env& env = {}) : HookFixture(env) {
-    RegisterSelf();
-    RegisterOther();
-    GiveLockTo(kThird, "node3");
-    clock.Advance(120s);
-    REQUIRE_FALSE(LockHeld());
-    REQUIRE(state().SetRole(cluster::Role::kReplica).ok());
-    ScriptReplica(ReplicaOf("10.0.0.13"));
-    ScriptReadOnly(true);
-    db().ReplyPrefix("SELECT MASTER_GTID_WAIT", mysql::OneValue("w", "0"));
-  }
-  std::vector<cluster::FailoverEvent> History() {
-    auto kv = consul.Peek(config.failover.history_key);
-    if (!kv) return {};
-    auto h = cluster::ParseHistory(kv->value);
-    REQUIRE(h.ok());
-    return *h;
-  }
-};
-
 TEST_CASE("failover: the chosen node takes the lock, then stops being a replica, then writes") {
   OrphanFixture f;
   f.db().ClearStatements();

@@ -1,0 +1,99 @@
+// Errant transactions through the hooks: found on every health pass of a
+// replica, never a failover candidate, never promoted, and refused by the
+// check before following a source that never saw them. The rules themselves
+// are table-tested in test/unit/cluster/errant_test.cc.
+#include <catch2/catch.hpp>
+
+#include "unit/hooks/failover_fixture.h"
+
+namespace manage::hooks {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST_CASE("health: a replica's own write is found on its next pass, whatever its policy") {
+  for (const char* policy : {"refuse", "reclone"}) {
+    CAPTURE(policy);
+    HookFixture f(Env{{"ERRANT_POLICY", policy}});
+    f.RegisterSelf();
+    f.RegisterOther();
+    f.GiveLockTo(kOther);
+    REQUIRE(f.state().SetRole(cluster::Role::kReplica).ok());
+    f.ScriptReplica(ReplicaOf(kOtherAddress));  // replicating, no lag
+    f.ScriptReadOnly(true);
+    f.ScriptReadOnly(false, 1);  // someone turned it off to write here
+    // It replicated up to 0-2-12, then wrote 0-1-13 itself.
+    f.db().Reply(mysql::ReadGtidStateSql(f.dialect), GtidRow("0-1-13", "0-2-12"));
+    f.db().Reply("SHOW BINARY LOGS",
+                 mysql::MakeResult({"Log_name", "File_size"}, {{"bin.000001", "900"}}));
+    f.db().Reply("SHOW BINLOG EVENTS IN 'bin.000001'", Events({"0-2-11", "0-2-12", "0-1-13"}));
+
+    Status s = Health(f.deps, {});
+    CHECK(s.code() == Code::kFailedPrecondition);
+    CHECK(s.message().find("errant transactions 0-1-13") != std::string::npos);
+    CHECK(f.Logged("errant_gtids=0-1-13"));
+    CHECK(f.db().Ran("SET GLOBAL read_only=ON"));
+    bool reclone = std::string(policy) == "reclone";
+    CHECK(f.db().Ran("SHUTDOWN") == reclone);
+    CHECK(f.state().RecloneRequest() == (reclone ? "0-1-13" : ""));
+  }
+}
+
+TEST_CASE("health: an orphaned replica with an errant write fails, and still starts a failover") {
+  OrphanFixture f;
+  f.db().Reply(mysql::ReadGtidStateSql(f.dialect), GtidRow("0-1-6", "0-3-5"));
+  Status s = Health(f.deps, {});
+  CHECK(s.code() == Code::kFailedPrecondition);
+  CHECK(f.Logged("errant_gtids=0-1-6"));
+  CHECK(f.spawned == std::vector<Strings>{{"on_change"}});
+}
+
+TEST_CASE("failover: a candidate with errant writes is never chosen, however advanced") {
+  OrphanFixture f;
+  f.consul.DeregisterService(kOther, "node2");
+  // The only candidate wrote 0-1-6 itself on top of what it replicated.
+  f.db().Reply(mysql::ReadGtidStateSql(f.dialect), GtidRow("0-1-6", "0-3-5"));
+  Status s = Failover(f.deps, {});
+  CHECK(s.code() == Code::kFailedPrecondition);
+  CHECK(s.message().find("mysql-n1 has errant transactions 0-1-6") != std::string::npos);
+  CHECK(f.Logged("errant=0-1-6"));
+  CHECK_FALSE(f.LockHeld());
+  CHECK_FALSE(f.db().Ran("SET GLOBAL read_only=OFF"));
+}
+
+TEST_CASE("failover: a designated node written to since it was chosen refuses promotion") {
+  OrphanFixture f;
+  auto coordinator = f.consul.AgentOn("node2");
+  consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
+  auto id = coordinator->CreateSession(spec);
+  cluster::Designation d{kOther, "failover", kThird, kNode, "0-3-5"};
+  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
+  f.db().Reply(mysql::ReadGtidStateSql(f.dialect), GtidRow("0-1-6", "0-3-5"));
+  Status s = OnChange(f.deps, {});
+  CHECK(s.code() == Code::kFailedPrecondition);
+  CHECK(s.message().find("refusing promotion: errant transactions 0-1-6") != std::string::npos);
+  CHECK_FALSE(f.LockHeld());
+  CHECK(f.db().Count("START SLAVE") == 1);  // replication resumed
+  CHECK_FALSE(f.db().Ran("SET GLOBAL read_only=OFF"));
+}
+
+TEST_CASE("health: never follows a source that never saw a server this node has") {
+  // A former primary (nothing configured, so no local check): its last GTID is
+  // of server 3, which wrote at seqno 101 on it; the new primary has seqno 105
+  // but never had server 3 (MariaDB would refuse it with 1236).
+  HookFixture f;
+  f.RegisterSelf();
+  f.RegisterOther();
+  f.GiveLockTo(kOther);
+  REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());
+  f.ScriptReadOnly(true);
+  f.ScriptGtid("0-2-105", "0-1-100,0-2-105");  // the new primary
+  f.db().Reply(mysql::ReadGtidStateSql(f.dialect), GtidRow("0-3-101", "0-1-100"), 1);  // ours
+  Status s = Health(f.deps, {});
+  CHECK(s.code() == Code::kFailedPrecondition);
+  CHECK(s.message().find("errant transactions 0-3-101") != std::string::npos);
+  CHECK(f.db().Count("CHANGE MASTER", true) == 0);
+}
+
+}  // namespace
+}  // namespace manage::hooks
