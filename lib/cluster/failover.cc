@@ -61,6 +61,31 @@ FailoverDecision DecideFailover(const FailoverInputs& in) {
                       in.last_primary_passing ? ", still registered" : ", gone")};
 }
 
+namespace {
+
+// "" when `c` has every transaction any reachable candidate received, its own
+// relay log included; else whose it lacks.
+Result<std::string> MissingFrom(mysql::Flavor flavor, const Candidate& c,
+                                const std::vector<const Candidate*>& reachable) {
+  for (const Candidate* other : reachable) {
+    if (other == &c) continue;
+    auto subset = mysql::GtidIsSubset(flavor, other->received, c.executed);
+    if (!subset.ok()) return subset.status();
+    if (!*subset) return other->node;
+  }
+  auto own = mysql::GtidIsSubset(flavor, c.received, c.executed);
+  if (!own.ok()) return own.status();
+  return *own ? std::string() : c.node + "'s own relay log";
+}
+
+const Candidate* Best(std::vector<const Candidate*> among) {
+  std::sort(among.begin(), among.end(),
+            [](const Candidate* a, const Candidate* b) { return RanksBefore(*a, *b); });
+  return among.front();
+}
+
+}  // namespace
+
 Result<CandidateChoice> ChooseCandidate(mysql::Flavor flavor, const std::vector<Candidate>& all) {
   std::vector<const Candidate*> reachable;
   for (const Candidate& c : all) {
@@ -69,50 +94,49 @@ Result<CandidateChoice> ChooseCandidate(mysql::Flavor flavor, const std::vector<
   if (reachable.empty()) {
     return Status::FailedPrecondition("no candidate could be reached");
   }
-  std::vector<const Candidate*> complete;  // have everything any candidate received
+  std::vector<const Candidate*> leaders;  // have everything, and may lead
+  std::vector<const Candidate*> sources;  // have everything, NO_FAILOVER: may be caught up from
+  std::vector<const Candidate*> behind;   // may lead once caught up from a source
   std::vector<std::string> rejected;
   for (const Candidate* c : reachable) {
-    std::string missing_from;
-    for (const Candidate* other : reachable) {
-      if (other == c) continue;
-      auto subset = mysql::GtidIsSubset(flavor, other->received, c->executed);
-      if (!subset.ok()) return subset.status();
-      if (!*subset) {
-        missing_from = other->node;
-        break;
-      }
-    }
-    // Its own relay log counts too: it must have applied what it received.
-    if (missing_from.empty()) {
-      auto own = mysql::GtidIsSubset(flavor, c->received, c->executed);
-      if (!own.ok()) return own.status();
-      if (!*own) missing_from = c->node + "'s own relay log";
-    }
+    auto missing = MissingFrom(flavor, *c, reachable);
+    if (!missing.ok()) return missing.status();
     if (!c->errant.empty()) {
       rejected.push_back(fmt::format("{} has errant transactions {}", c->node, c->errant));
-    } else if (!missing_from.empty()) {
-      rejected.push_back(fmt::format("{} lacks transactions of {}", c->node, missing_from));
+    } else if (!missing->empty()) {
+      rejected.push_back(fmt::format("{} lacks transactions of {}", c->node, *missing));
+      if (!c->no_failover && c->caught_up) behind.push_back(c);
     } else if (c->no_failover) {
       rejected.push_back(fmt::format("{} has NO_FAILOVER", c->node));
+      if (c->caught_up) sources.push_back(c);
     } else if (!c->caught_up) {
       rejected.push_back(fmt::format("{} did not apply its relay log in time", c->node));
     } else {
-      complete.push_back(c);
+      leaders.push_back(c);
     }
   }
-  if (complete.empty()) {
-    std::string why = "no candidate has every transaction and may lead";
-    for (const std::string& r : rejected) why += "; " + r;
-    return Status::FailedPrecondition(why);
+  if (!leaders.empty()) {
+    const Candidate& best = *Best(leaders);
+    std::string reason = fmt::format("most advanced ({}), priority {}{}",
+                                     best.executed.empty() ? "empty" : best.executed, best.priority,
+                                     best.semi_sync ? ", semi-sync replica" : "");
+    if (leaders.size() > 1) reason += fmt::format(", first of {} equally advanced", leaders.size());
+    return CandidateChoice{best.node, best.executed, reason, ""};
   }
-  std::sort(complete.begin(), complete.end(),
-            [](const Candidate* a, const Candidate* b) { return RanksBefore(*a, *b); });
-  const Candidate& best = *complete.front();
-  std::string reason = fmt::format("most advanced ({}), priority {}{}",
-                                   best.executed.empty() ? "empty" : best.executed, best.priority,
-                                   best.semi_sync ? ", semi-sync replica" : "");
-  if (complete.size() > 1) reason += fmt::format(", first of {} equally advanced", complete.size());
-  return CandidateChoice{best.node, best.executed, reason};
+  if (!sources.empty() && !behind.empty()) {
+    // Only NO_FAILOVER nodes have everything: the best node that may lead
+    // first catches up from one of them (orchestrator's regroup).
+    const Candidate& target = *Best(behind);
+    const Candidate& source = *Best(sources);
+    return CandidateChoice{target.node, source.executed,
+                           fmt::format("priority {}; catches up first from {}, which has every "
+                                       "transaction ({}) but NO_FAILOVER",
+                                       target.priority, source.node, source.executed),
+                           source.node};
+  }
+  std::string why = "no candidate has every transaction and may lead";
+  for (const std::string& r : rejected) why += "; " + r;
+  return Status::FailedPrecondition(why);
 }
 
 Result<std::string> GtidUnion(mysql::Flavor flavor, std::string_view a, std::string_view b) {
@@ -241,6 +265,7 @@ std::string SerializeDesignation(const Designation& d) {
   StringField(w, "old", d.old_primary);
   StringField(w, "candidate", d.candidate);
   StringField(w, "gtid", d.gtid);
+  StringField(w, "source", d.source);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
@@ -257,6 +282,7 @@ Result<Designation> ParseDesignation(std::string_view json) {
   d.old_primary = GetString(doc, "old");
   d.candidate = GetString(doc, "candidate");
   d.gtid = GetString(doc, "gtid");
+  d.source = GetString(doc, "source");
   return d;
 }
 

@@ -70,15 +70,18 @@ struct Candidate {
 
 struct CandidateChoice {
   std::string node;  // the new primary
-  std::string gtid;  // its executed GTIDs: what every other candidate's must be within
+  std::string gtid;  // what it must have applied before it leads
   std::string reason;
+  std::string source;  // when not empty: it must first catch up from this node
 };
 
 // The candidate that has every transaction any reachable candidate received
 // (never one that lacks something another has), among those allowed to lead,
 // caught up and without errant transactions (however advanced those make it
 // look); ties go to the highest FAILOVER_PRIORITY, then a semi-sync replica,
-// then the smallest name. FailedPrecondition (saying why) when no
+// then the smallest name. When only NO_FAILOVER nodes have everything, the
+// best node that may lead is chosen with one of them as its source: it
+// catches up from it first (orchestrator's regroup). FailedPrecondition (saying why) when no
 // candidate qualifies; InvalidArgument for an unparsable GTID.
 Result<CandidateChoice> ChooseCandidate(mysql::Flavor flavor, const std::vector<Candidate>& all);
 
@@ -130,6 +133,7 @@ struct Designation {
   std::string old_primary;
   std::string candidate;  // empty while still choosing
   std::string gtid;       // the candidate must have all of these before it promotes
+  std::string source;     // when not empty: replicate from this node to get them first
   bool operator==(const Designation&) const = default;
 };
 

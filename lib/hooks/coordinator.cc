@@ -12,6 +12,7 @@
 #include "hooks/file_lock.h"
 #include "hooks/local_db.h"
 #include "hooks/primary.h"
+#include "hooks/replica.h"
 #include "mysql/replica_status.h"
 #include "mysql/replication_sql.h"
 
@@ -91,10 +92,20 @@ Status AcquirePrimaryKey(Deps& deps, cluster::PrimaryLock& lock) {
   }
 }
 
+// A designation with a source: replicate from it to get what this node lacks
+// (the source has every transaction but NO_FAILOVER).
+Status CatchUpFrom(Deps& deps, cluster::NodeState& state, LocalDb& db, const std::string& node) {
+  auto source = FindNode(deps, node);
+  if (!source.ok()) return source.status().Annotate("finding the source to catch up from");
+  deps.log.Info("catching up from the most advanced node before promotion", {{"source", node}});
+  return EnsureReplicatingFrom(deps, db, state, *source);
+}
+
 // This node was designated: become the primary (see the protocol in failover.h).
 Status PromoteSelf(Deps& deps, cluster::NodeState& state, const Designation& d) {
   auto db = ConnectLocal(deps);
   if (!db.ok()) return db.status();
+  if (!d.source.empty()) MANAGE_RETURN_IF_ERROR(CatchUpFrom(deps, state, *db, d.source));
   FileLock guard(state.Path("replication.lock"));
   if (!guard.ok()) return Status::Internal("cannot open the replication lock file");
   auto start = deps.clock->Monotonic();
@@ -173,7 +184,7 @@ Result<Outcome> Coordinate(Deps& deps, cluster::NodeState& state, const Failover
   if (view->held || view->failover_held) return Outcome::kBusy;
   const std::string me = config.NodeName();
   const std::string kind = options.forced ? "forced failover" : "failover";
-  Designation d{me, kind, view->value, "", ""};
+  Designation d{me, kind, view->value, "", "", ""};
   FailoverLock flock(deps);
   auto mine = flock.Acquire(d);
   if (!mine.ok()) return mine.status();
@@ -222,15 +233,20 @@ Result<Outcome> Coordinate(Deps& deps, cluster::NodeState& state, const Failover
   }
   d.candidate = choice->node;
   d.gtid = choice->gtid;
-  deps.log.Info("chose the new primary",
-                {{"node", d.candidate}, {"gtid", d.gtid}, {"why", choice->reason}});
+  d.source = choice->source;
+  deps.log.Info("chose the new primary", {{"node", d.candidate},
+                                          {"gtid", d.gtid},
+                                          {"catch_up_from", d.source},
+                                          {"why", choice->reason}});
   auto updated = flock.Update(d);
   if (!updated.ok() || !*updated) return Status::Aborted("lost the failover lock");
 
   if (d.candidate == me) {
     MANAGE_RETURN_IF_ERROR(PromoteSelf(deps, state, d));
   } else {
-    auto deadline = deps.clock->Monotonic() + config.lock_delay + seconds(30);
+    // A candidate that catches up from a source first has MAX_FAILOVER_LAG for it.
+    auto deadline = deps.clock->Monotonic() + config.lock_delay + seconds(30) +
+                    (d.source.empty() ? seconds(0) : config.failover.max_lag);
     if (!WaitForHolder(deps, lock, d.candidate, deadline, flock)) {
       return Status::DeadlineExceeded(d.candidate + " did not take the primary lock");
     }

@@ -23,7 +23,9 @@
 //      again), waits up to MAX_FAILOVER_LAG for each to apply what it
 //      received, chooses (ChooseCandidate) and writes the Designation.
 //   3. The candidate (the coordinator itself, or a waiter that reads the
-//      Designation) waits for the GTIDs, stops replication, takes PRIMARY_KEY
+//      Designation) replicates from the Designation's source if it names one
+//      (a NO_FAILOVER node that alone has every transaction), waits for the
+//      GTIDs, stops replication, takes PRIMARY_KEY
 //      with its own session (retrying through the lock-delay, and while its
 //      own check is critical), clears its
 //      replica configuration and only then turns read_only off.

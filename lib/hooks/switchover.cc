@@ -75,7 +75,7 @@ Status RunSwitchover(Deps& deps, cluster::NodeState& state, const SwitchoverOpti
                                           : options.target + " is not a passing " +
                                                 config.service_name + " node");
   }
-  Designation d{me, options.kind, me, "", ""};
+  Designation d{me, options.kind, me, "", "", ""};
   FailoverLock flock(deps);
   auto got = flock.Acquire(d);
   if (!got.ok()) return got.status();

@@ -28,7 +28,7 @@ LockView Coordinated(LockView v) {
 }
 
 Designation Naming(const std::string& candidate) {
-  return Designation{"mysql-n3", "failover", "mysql-n2", candidate, "0-1-5"};
+  return Designation{"mysql-n3", "failover", "mysql-n2", candidate, "0-1-5", ""};
 }
 
 TEST_CASE("NextFailoverStep table") {

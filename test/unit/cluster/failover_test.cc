@@ -80,14 +80,32 @@ TEST_CASE("ChooseCandidate: the most advanced wins, never one that lacks another
     REQUIRE(c.ok());
     CHECK(c->node == "a");
   }
-  SECTION("a candidate with NO_FAILOVER that alone has everything blocks the failover") {
+  SECTION("NO_FAILOVER alone has everything: the best other node catches up from it first") {
     Candidate a = Cand("a", "0-1-12", "0-1-12");
     a.no_failover = true;
-    auto c = ChooseCandidate(Flavor::kMariaDb, {a, Cand("b", "0-1-11", "0-1-11")});
+    auto c = ChooseCandidate(
+        Flavor::kMariaDb, {a, Cand("b", "0-1-11", "0-1-11", 1), Cand("c", "0-1-10", "0-1-10", 5)});
+    REQUIRE(c.ok());
+    CHECK(c->node == "c");  // priority first: it catches up anyway
+    CHECK(c->source == "a");
+    CHECK(c->gtid == "0-1-12");
+    CHECK_THAT(c->reason, Catch::Contains("catches up first from a"));
+  }
+  SECTION("NO_FAILOVER has everything, but nobody else may lead") {
+    Candidate a = Cand("a", "0-1-12", "0-1-12");
+    a.no_failover = true;
+    Candidate b = Cand("b", "0-1-11", "0-1-11");
+    b.errant = "0-2-11";
+    auto c = ChooseCandidate(Flavor::kMariaDb, {a, b});
     REQUIRE_FALSE(c.ok());
     CHECK(c.status().code() == Code::kFailedPrecondition);
-    CHECK_THAT(c.status().message(), Catch::Contains("b lacks transactions of a"));
     CHECK_THAT(c.status().message(), Catch::Contains("a has NO_FAILOVER"));
+    CHECK_THAT(c.status().message(), Catch::Contains("b has errant transactions"));
+  }
+  SECTION("a NO_FAILOVER source must have applied what it received") {
+    Candidate a = Cand("a", "0-1-12", "0-1-14");  // lags on apply
+    a.no_failover = true;
+    CHECK_FALSE(ChooseCandidate(Flavor::kMariaDb, {a, Cand("b", "0-1-11", "0-1-11")}).ok());
   }
   SECTION("NO_FAILOVER with equal data: the other one leads") {
     Candidate a = Cand("a", "0-1-12", "0-1-12", 9);
@@ -219,7 +237,7 @@ TEST_CASE("history: round trip, limit, last automatic") {
 }
 
 TEST_CASE("designation round trip") {
-  Designation d{"mysql-n3", "failover", "mysql-n1", "mysql-n2", "0-1-12"};
+  Designation d{"mysql-n3", "failover", "mysql-n1", "mysql-n2", "0-1-12", "mysql-n4"};
   auto back = ParseDesignation(SerializeDesignation(d));
   REQUIRE(back.ok());
   CHECK(*back == d);

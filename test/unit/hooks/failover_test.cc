@@ -72,6 +72,31 @@ TEST_CASE("failover: a candidate that misses one connection is asked again") {
   CHECK(f.History().back().candidates.size() == 1);
 }
 
+TEST_CASE("failover: a node designated with a source catches up from it, then promotes itself") {
+  OrphanFixture f;
+  auto coordinator = f.consul.AgentOn("node2");
+  consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
+  auto id = coordinator->CreateSession(spec);
+  REQUIRE(id.ok());
+  // kOther has everything but NO_FAILOVER: this node replicates from it first.
+  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-5", kOther};
+  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
+  f.db().ClearStatements();
+  REQUIRE(OnChange(f.deps, {}).ok());
+  CHECK(f.consul.Peek(f.config.keys.primary_key)->value == kNode);
+  CHECK(f.Writes() == Strings{"STOP SLAVE", ChangeMasterTo(kOtherAddress), "START SLAVE",
+                              "STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only=OFF"});
+  // It waited for the source's GTIDs after repointing to it.
+  const auto& all = f.db().statements();
+  auto at = [&all](const std::string& prefix) {
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (all[i].starts_with(prefix)) return i;
+    }
+    return all.size();
+  };
+  CHECK(at("CHANGE MASTER") < at("SELECT MASTER_GTID_WAIT('0-1-5'"));
+}
+
 TEST_CASE("failover: a lone candidate tagged no-failover is never promoted") {
   OrphanFixture f(Env{{"NO_FAILOVER", "yes"}});
   // The only passing node is this one, and its service tag says no-failover
@@ -120,7 +145,7 @@ TEST_CASE("failover: a waiter designated by another coordinator promotes itself"
   consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
   auto id = coordinator->CreateSession(spec);
   REQUIRE(id.ok());
-  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-5"};
+  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-5", ""};
   REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
   f.db().ClearStatements();
   REQUIRE(OnChange(f.deps, {}).ok());
@@ -135,7 +160,7 @@ TEST_CASE("failover: a designated node whose check fails takes the lock once it 
   auto coordinator = f.consul.AgentOn("node2");
   consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
   auto id = coordinator->CreateSession(spec);
-  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-5"};
+  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-5", ""};
   REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
   // Its next health pass, having caught up, passes.
   f.clock.on_sleep = [&f] {
@@ -151,7 +176,7 @@ TEST_CASE("failover: a designated node that lacks the required GTIDs refuses") {
   auto coordinator = f.consul.AgentOn("node2");
   consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
   auto id = coordinator->CreateSession(spec);
-  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-9"};
+  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-9", ""};
   REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
   Status s = OnChange(f.deps, {});
   CHECK(s.code() == Code::kFailedPrecondition);
