@@ -92,11 +92,12 @@ int RunSubcommand(const Subcommand& c, const Args& args) {
        {config->mysql.password, config->mysql.repl_password, config->mysql.root_password}) {
     log.AddSecret(secret);
   }
-  // A health pass must finish, fencing included, well inside one interval:
-  // each of its (at most two) Consul requests before the fence gets 1 s.
+  // A health pass must reach its fence within kFenceBound (config.h): each
+  // of its (at most two) Consul requests before the fence gets
+  // kHealthConsulTimeout, the name lookup included.
   bool is_health = std::string(c.name) == "health";
-  auto wiring = Wiring::Create(
-      *config, log, is_health ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(0));
+  auto wiring =
+      Wiring::Create(*config, log, is_health ? kHealthConsulTimeout : std::chrono::milliseconds(0));
   if (!wiring.ok()) {
     log.Error("invalid configuration", {{"error", wiring.status().message()}});
     return kExitUsage;

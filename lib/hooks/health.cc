@@ -8,11 +8,14 @@
 // requests (read PRIMARY_KEY; renew on the primary) on loopback.
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "cluster/node_state.h"
 #include "cluster/primary_lock.h"
 #include "cluster/role.h"
 #include "hooks/errant.h"
 #include "hooks/failover.h"
+#include "hooks/fence_watchdog.h"
 #include "hooks/file_lock.h"
 #include "hooks/hooks.h"
 #include "hooks/local_db.h"
@@ -131,6 +134,10 @@ Status Health(Deps& deps, const Args& args) {
     return DuringHandover(deps, state);
   }
 
+  // A primary's pass fences itself if it cannot prove in time that it holds
+  // the lock, whatever it is stuck on (fence_watchdog.h).
+  std::optional<FenceWatchdog> watchdog;
+  if (state.LastRole() == cluster::Role::kPrimary) watchdog.emplace(deps);
   auto db = ConnectLocal(deps);
   if (!db.ok()) return db.status();
   auto replica = mysql::ReadReplicaStatus(*db->conn, db->dialect);
@@ -145,7 +152,8 @@ Status Health(Deps& deps, const Args& args) {
     // next passing pass makes it writable again if it still holds the lock.
     // This is what bounds the time a node can stay writable after losing
     // the lock (README: fencing timing).
-    (void)EnsureReadOnly(deps, *db, true, "fenced: " + s.message());
+    Status fenced = EnsureReadOnly(deps, *db, true, "fenced: " + s.message());
+    if (!fenced.ok()) deps.log.Error("could not fence mysqld", {{"error", fenced.message()}});
   }
   return s;
 }

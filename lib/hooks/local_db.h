@@ -17,13 +17,16 @@ struct LocalDb {
 };
 
 // Unavailable when mysqld is not accepting connections yet.
-Result<LocalDb> ConnectLocal(const Deps& deps);
+Result<LocalDb> ConnectLocal(const Deps& deps,
+                             std::chrono::seconds connect_timeout = std::chrono::seconds(3));
 
 // Makes read_only equal to `on`, writing only when it differs (health runs
 // every few seconds: a steady pass reads, never writes). `why` is logged when
 // it changes. Turning it on fences the server: client connections (not
 // replication) are killed, so no session keeps writing or waiting for a
-// semi-sync acknowledgement, and the application reconnects to the primary.
+// semi-sync acknowledgement, and the application reconnects to the primary;
+// it takes at most kFenceBudget, else fails. Turning it off asks
+// deps.may_unfence first, when set (DeadlineExceeded if it says no).
 Status EnsureReadOnly(const Deps& deps, LocalDb& db, bool on, const std::string& why);
 
 // Options for connecting to another node over TCP as the replication user.

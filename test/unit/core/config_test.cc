@@ -136,6 +136,8 @@ TEST_CASE("Invalid values are rejected naming the variable") {
       {{{"MYSQL_DATADIR", "relative/dir"}}, "MYSQL_DATADIR"},
       {{{"MAX_REPLICA_LAG", "1.5"}}, "MAX_REPLICA_LAG"},
       {{{"INNODB_BUFFER_POOL_SIZE", "lots"}}, "INNODB_BUFFER_POOL_SIZE"},
+      {{{"HEALTH_INTERVAL", "often"}}, "HEALTH_INTERVAL"},
+      {{{"HEALTH_TIMEOUT", "5 seconds"}}, "HEALTH_TIMEOUT"},
   };
   for (const Row& r : rows) {
     INFO(r.variable);
@@ -144,6 +146,45 @@ TEST_CASE("Invalid values are rejected naming the variable") {
     CHECK(c.status().code() == Code::kInvalidArgument);
     CHECK(c.status().message().rfind(std::string(r.variable) + ":", 0) == 0);
   }
+}
+
+TEST_CASE("Timing that breaks T + D > 2I + H, or a pass timeout below H, is refused at start") {
+  struct Row {
+    const char* name;
+    Env env;
+    const char* refused;  // "" when accepted
+  };
+  const std::vector<Row> rows = {
+      {"the shipped defaults: 7 + 1 > 2x2 + 3", {}, ""},
+      {"the tests' fast timing: 5 + 2 > 2x1 + 3",
+       {{"HEALTH_INTERVAL", "1"}, {"HEALTH_TTL", "5"}, {"SESSION_LOCK_DELAY", "2"}},
+       ""},
+      {"a TTL too short for the interval", {{"HEALTH_TTL", "6"}}, "HEALTH_TTL"},
+      {"an interval too long for the TTL", {{"HEALTH_INTERVAL", "2.6"}}, "HEALTH_TTL"},
+      {"no lock-delay: 7 + 0 = 2x2 + 3", {{"SESSION_LOCK_DELAY", "0"}}, "HEALTH_TTL"},
+      {"a longer TTL makes room", {{"HEALTH_INTERVAL", "5"}, {"HEALTH_TTL", "20"}}, ""},
+      {"ContainerPilot kills the pass before it fences",
+       {{"HEALTH_TIMEOUT", "3s"}},
+       "HEALTH_TIMEOUT"},
+      {"a timeout in milliseconds", {{"HEALTH_TIMEOUT", "4500ms"}}, ""},
+      {"a timeout in minutes and seconds", {{"HEALTH_TIMEOUT", "1m30s"}}, ""},
+  };
+  for (const Row& r : rows) {
+    INFO(r.name);
+    auto c = LoadConfig(r.env, kHost);
+    if (*r.refused == '\0') {
+      REQUIRE(c.ok());
+      continue;
+    }
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().code() == Code::kInvalidArgument);
+    CHECK(c.status().message().rfind(std::string(r.refused) + ":", 0) == 0);
+  }
+  auto d = LoadConfig({{"HEALTH_TIMEOUT", "1m30s"}, {"HEALTH_INTERVAL", "1.5"}}, kHost);
+  REQUIRE(d.ok());
+  CHECK(d->health.timeout == std::chrono::seconds(90));
+  CHECK(d->health.interval == std::chrono::milliseconds(1500));
+  CHECK(d->health.ttl == std::chrono::seconds(7));
 }
 
 TEST_CASE("A host without an address needs NODE_IP") {
