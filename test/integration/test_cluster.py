@@ -175,7 +175,10 @@ class ClusterTest(unittest.TestCase):
                      lambda: "waiting for the primary's first snapshot" in early.log(),
                      timeout=60)
             self.assertFalse(os.path.isdir(os.path.join(early.datadir, "mysql")))
-            # The real primary arrives, bootstraps and snapshots.
+            # The stand-in lets go of the lock naming nobody (a lock that names a
+            # node is only ever taken by that node); the real primary arrives,
+            # bootstraps and snapshots.
+            c.consul.request("PUT", f"/v1/kv/early-primary?release={session}")
             c.consul.request("PUT", f"/v1/session/destroy/{session}")
             primary = c.add().start()
             c.wait_healthy([primary, early], timeout=240)
