@@ -27,7 +27,8 @@ Status EnsureTimeZones(Deps& deps, LocalDb& db, cluster::NodeState& state);
 Status EnableSemiSync(Deps& deps, LocalDb& db);
 
 // The statements that create the application and replication users and the
-// database; idempotent. Secrets are inside: never log the result.
-std::vector<std::string> BootstrapSql(const Config& config);
+// database; idempotent. They are binlogged and replicated, so they carry the
+// passwords' hashes, never the passwords; never log them either.
+Result<std::vector<std::string>> BootstrapSql(const Config& config);
 
 }  // namespace manage::hooks

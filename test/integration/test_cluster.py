@@ -21,6 +21,29 @@ def writable(nodes):
     return [n for n in nodes if not n.read_only()]
 
 
+def binlogs_and_logs(node):
+    """Every file of a node anyone but root could read a secret from: its binlogs
+    and relay logs (replicated, archived with snapshots), and its logs."""
+    names = sorted(os.listdir(node.datadir))
+    paths = [os.path.join(node.datadir, f) for f in names
+             if f.startswith(("mysql-bin.0", "relay-bin.0"))]
+    paths.append(node.log_path)
+    detached = os.path.join(node.state_dir, "detached.log")
+    if os.path.exists(detached):
+        paths.append(detached)
+    return paths
+
+
+def holding(paths, needles):
+    """(path, needle) for each needle found in a file."""
+    found = []
+    for path in paths:
+        with open(path, "rb") as f:
+            data = f.read()
+        found += [(path, n) for n in needles if n.encode() in data]
+    return found
+
+
 class ClusterTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -83,6 +106,16 @@ class ClusterTest(unittest.TestCase):
             self.assertEqual(status.returncode, 0, status.stderr)
             self.assertIn('"primary":"' + primary.name + '"', status.stdout)
             self.assertNotIn("repl-secret", status.stdout + status.stderr)
+            # No password in any binlog, relay log or log line: the users were
+            # created with their hashes.
+            root_password = primary.state("root-password")
+            self.assertTrue(root_password)
+            for n in nodes:
+                paths = binlogs_and_logs(n)
+                self.assertTrue(any("mysql-bin." in p for p in paths), paths)
+                self.assertEqual(
+                    holding(paths, ["app-secret", "repl-secret", root_password]), [])
+            self.assertTrue(any("relay-bin." in p for n in replicas for p in binlogs_and_logs(n)))
         self.run_step(c, step)
 
     def test_2_fourth_node_provisions_from_snapshot(self):

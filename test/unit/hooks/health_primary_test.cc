@@ -2,6 +2,7 @@
 // one-time bootstrap; plus `--primary` and argument checking.
 #include <catch2/catch.hpp>
 
+#include "mysql/password.h"
 #include "unit/hooks/hook_fixture.h"
 
 namespace manage::hooks {
@@ -106,13 +107,15 @@ TEST_CASE("health: a fresh node takes the free lock and bootstraps exactly once"
   CHECK(f.Writes() ==
         Strings{
             "CREATE DATABASE IF NOT EXISTS `appdb`",
-            "CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY 'app-Secret-1'",
+            "CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY PASSWORD "
+            "'*2D3D1197BA18379E7D1C2094AE885F8FD49A17C3'",
             "GRANT ALL PRIVILEGES ON `appdb`.* TO 'app'@'%'",
-            "CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY 'repl-Secret-2'",
+            "CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY PASSWORD "
+            "'*53D95440B632BBC6053A502846C1955EB94A0926'",
             "GRANT REPLICATION SLAVE, SLAVE MONITOR, BINLOG MONITOR, RELOAD, PROCESS, LOCK TABLES, "
             "SELECT ON *.* TO 'repl'@'%'",
             "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password "
-            "USING PASSWORD('root-Secret-3')",
+            "USING '*A6AC583AA064C9626B27F7CA4E7CE7DF1C4178C4'",
             "SET GLOBAL read_only=OFF",
         });
   // Time zones take seconds: they load in the detached snapshot process, never
@@ -144,8 +147,8 @@ TEST_CASE("health: the first primary keeps a generated root password in a 0600 f
   std::string password = file->data.substr(0, file->data.find('\n'));
   CHECK(password.size() >= 16);
   CHECK(f.db().Count("ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR "
-                     "mysql_native_password USING PASSWORD('" +
-                     password + "')") == 1);
+                     "mysql_native_password USING '" +
+                     *mysql::NativePasswordHash(password) + "'") == 1);
   CHECK_FALSE(f.Logged(password));
 }
 
