@@ -88,10 +88,7 @@ int RunSubcommand(const Subcommand& c, const Args& args) {
     return kExitUsage;
   }
   Logger log = Logger::Stderr(config->log_level, config->log_json).With("hook", c.name);
-  for (const std::string& secret :
-       {config->mysql.password, config->mysql.repl_password, config->mysql.root_password}) {
-    log.AddSecret(secret);
-  }
+  for (const std::string& secret : config->Secrets()) log.AddSecret(secret);
   // A health pass must reach its fence within kFenceBound (config.h): each
   // of its (at most two) Consul requests before the fence gets
   // kHealthConsulTimeout, the name lookup included.

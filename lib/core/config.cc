@@ -23,6 +23,18 @@ bool IsValidServiceName(const std::string& s) {
   return true;
 }
 
+// A schema name that needs no quoting beyond backticks: it is written into
+// SQL (CREATE DATABASE, GRANT) and must never carry SQL of its own.
+bool IsPlainIdentifier(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '$' && c != '-') {
+      return false;
+    }
+  }
+  return true;
+}
+
 void ReadMySql(EnvReader& r, const HostFacts& host, MySqlSettings& m) {
   m.user = r.String("MYSQL_USER");
   m.password = r.String("MYSQL_PASSWORD");
@@ -49,6 +61,10 @@ void ReadMySql(EnvReader& r, const HostFacts& host, MySqlSettings& m) {
   if (m.repl_user.empty() != m.repl_password.empty()) {
     r.Fail(m.repl_user.empty() ? "MYSQL_REPL_USER" : "MYSQL_REPL_PASSWORD",
            "MYSQL_REPL_USER and MYSQL_REPL_PASSWORD must be set together");
+  }
+  if (!m.database.empty() && !IsPlainIdentifier(m.database)) {
+    r.Fail("MYSQL_DATABASE",
+           fmt::format("'{}' must be 1 to 64 letters, digits, '_', '$' or '-'", m.database));
   }
   if (m.datadir.empty() || m.datadir[0] != '/') {
     r.Fail("MYSQL_DATADIR", fmt::format("'{}' is not an absolute path", m.datadir));
@@ -183,6 +199,16 @@ void ReadHealthTiming(EnvReader& r, const Config& c, HealthTiming& h) {
 }
 
 }  // namespace
+
+std::vector<std::string> Config::Secrets() const {
+  std::vector<std::string> out;
+  auto token = env.find("CONSUL_HTTP_TOKEN");
+  for (const std::string& s : {mysql.password, mysql.repl_password, mysql.root_password,
+                               token == env.end() ? std::string() : token->second}) {
+    if (!s.empty()) out.push_back(s);
+  }
+  return out;
+}
 
 std::string ContainerPilotIpVariable(const std::string& job_name) {
   std::string out = "CONTAINERPILOT_";

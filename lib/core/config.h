@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/env.h"
 #include "core/log.h"
@@ -123,6 +124,10 @@ struct Config {
   SnapshotSettings snapshot;
   FailoverSettings failover;
   Env env;  // the environment it was read from (Consul and store settings read it)
+
+  // Every secret of the configuration (passwords, the Consul ACL token), for
+  // the logger to mask; empty ones left out.
+  std::vector<std::string> Secrets() const;
 
   // The name this node goes by in Consul and KV values: the ContainerPilot
   // service ID "<service>-<hostname>".

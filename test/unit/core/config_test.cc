@@ -100,6 +100,32 @@ TEST_CASE("Backend aliases and comments are honoured") {
   CHECK(d->snapshot.backend == "local");
 }
 
+TEST_CASE("Secrets: the passwords and the Consul token, for the logger to mask") {
+  auto c = LoadConfig({{"MYSQL_USER", "app"},
+                       {"MYSQL_PASSWORD", "a-pw"},
+                       {"MYSQL_REPL_USER", "repl"},
+                       {"MYSQL_REPL_PASSWORD", "r-pw"},
+                       {"CONSUL_HTTP_TOKEN", "tok-en"}},
+                      kHost);
+  REQUIRE(c.ok());
+  CHECK(c->Secrets() == std::vector<std::string>{"a-pw", "r-pw", "tok-en"});
+}
+
+TEST_CASE("MYSQL_DATABASE is a name, never SQL") {
+  for (const char* name : {"appdb", "App_DB$2", "my-db"}) {
+    CAPTURE(name);
+    CHECK(LoadConfig({{"MYSQL_DATABASE", name}}, kHost).ok());
+  }
+  for (const char* name : {"a`b", "db; DROP DATABASE x", "db name", "a'b", "a/b", "x.y",
+                           "0123456789012345678901234567890123456789012345678901234567890123"
+                           "4"}) {
+    CAPTURE(name);
+    auto c = LoadConfig({{"MYSQL_DATABASE", name}}, kHost);
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().message().rfind("MYSQL_DATABASE:", 0) == 0);
+  }
+}
+
 TEST_CASE("Passwords keep '#' characters inside them") {
   auto c = LoadConfig({{"MYSQL_USER", "app"}, {"MYSQL_PASSWORD", "s3cr#t"}}, kHost);
   REQUIRE(c.ok());
