@@ -72,9 +72,9 @@ Status Bootstrap(Deps& deps, LocalDb& db, cluster::NodeState& state) {
   for (const std::string& sql : *statements) MANAGE_RETURN_IF_ERROR(db.conn->Execute(sql));
   MANAGE_RETURN_IF_ERROR(SetRootPassword(deps, db, state));
   MANAGE_RETURN_IF_ERROR(state.SetBootstrapped());
-  // Time zones (seconds of work) and the first snapshot run detached: a health
-  // pass that outlived the check's TTL would cost this node its lock.
-  deps.log.Info("bootstrap complete; loading time zones and taking the first snapshot",
+  // The first snapshot runs detached: a health pass that outlived the check's
+  // TTL would cost this node its lock. (Time zones were loaded by pre_start.)
+  deps.log.Info("bootstrap complete; taking the first snapshot",
                 {{"log", state.Path("detached.log")}});
   if (deps.spawn_detached) {
     Status s = deps.spawn_detached({"snapshot"});

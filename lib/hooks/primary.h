@@ -19,7 +19,8 @@ Status TryBecomePrimary(Deps& deps, LocalDb& db, cluster::NodeState& state,
 
 // Loads the time zone tables if they are empty, on a cluster this node
 // bootstrapped; serialised on the node by a file lock. Takes seconds: never call
-// it from a health pass.
+// it from a health pass. A datadir initialised by pre_start has them already
+// (loaded without binlogs); this fills those of an older datadir, binlogged.
 Status EnsureTimeZones(Deps& deps, LocalDb& db, cluster::NodeState& state);
 
 // Turns MariaDB's semi-synchronous replication on for this (primary) node:

@@ -116,6 +116,12 @@ class ClusterTest(unittest.TestCase):
                 self.assertEqual(
                     holding(paths, ["app-secret", "repl-secret", root_password]), [])
             self.assertTrue(any("relay-bin." in p for n in replicas for p in binlogs_and_logs(n)))
+            # Time zones were loaded with the system tables, on each node:
+            # they never went through replication.
+            for n in nodes:
+                self.assertEqual(n.sql("SELECT COUNT(*) > 0 FROM mysql.time_zone_name"), [["1"]])
+                binlogs = [p for p in binlogs_and_logs(n) if os.path.dirname(p) == n.datadir]
+                self.assertEqual(holding(binlogs, ["time_zone_transition"]), [])
         self.run_step(c, step)
 
     def test_2_fourth_node_provisions_from_snapshot(self):

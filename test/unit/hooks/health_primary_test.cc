@@ -118,8 +118,8 @@ TEST_CASE("health: a fresh node takes the free lock and bootstraps exactly once"
             "USING '*A6AC583AA064C9626B27F7CA4E7CE7DF1C4178C4'",
             "SET GLOBAL read_only=OFF",
         });
-  // Time zones take seconds: they load in the detached snapshot process, never
-  // in a health pass that must finish within the check's TTL.
+  // Nothing that takes seconds runs in a health pass that must finish within
+  // the check's TTL: no program at all (time zones load in pre_start).
   CHECK(f.runner.calls().empty());
   CHECK(f.spawned == std::vector<Strings>{{"snapshot"}});
 
