@@ -41,7 +41,7 @@ int ExitCode(const Status& s) {
 void PrintUsage(FILE* out) {
   std::fprintf(out,
                "usage: manage <command> [options]\n\n"
-               "MySQL/MariaDB that runs itself: ContainerPilot runs these as hooks,\n"
+               "MariaDB that runs itself: ContainerPilot runs these as hooks,\n"
                "operators run them by hand. Configuration comes from the environment\n"
                "(see README.md, 'Configuration').\n\ncommands:\n");
   for (const Subcommand& c : Subcommands()) {

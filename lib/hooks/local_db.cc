@@ -15,6 +15,10 @@ Result<LocalDb> ConnectLocal(const Deps& deps, std::chrono::seconds connect_time
   if (!conn.ok()) return conn.status().Annotate("connecting to local mysqld");
   auto dialect = mysql::DetectDialect((*conn)->ServerVersion());
   if (!dialect.ok()) return dialect.status();
+  if (dialect->flavor != mysql::Flavor::kMariaDb) {
+    return Status::FailedPrecondition("mysqld is MySQL " + (*conn)->ServerVersion() +
+                                      ": manage runs MariaDB only (10.11 is tested)");
+  }
   return LocalDb{std::move(*conn), *dialect};
 }
 

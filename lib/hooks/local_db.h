@@ -16,7 +16,8 @@ struct LocalDb {
   mysql::Dialect dialect;
 };
 
-// Unavailable when mysqld is not accepting connections yet.
+// Unavailable when mysqld is not accepting connections yet; FailedPrecondition
+// when it is MySQL (the hooks use MariaDB's tools and variables).
 Result<LocalDb> ConnectLocal(const Deps& deps,
                              std::chrono::seconds connect_timeout = std::chrono::seconds(3));
 

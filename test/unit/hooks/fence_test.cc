@@ -1,5 +1,6 @@
-// Fencing within its budget: the fence itself, and the watchdog that fences a
-// health pass on a primary that cannot prove in time that it holds the lock.
+// The local connection: MariaDB only; fencing within its budget; the watchdog
+// that fences a health pass on a primary that cannot prove in time that it
+// holds the lock.
 #include <catch2/catch.hpp>
 #include <charconv>
 #include <future>
@@ -37,6 +38,15 @@ TEST_CASE("fencing gives up within its budget when read_only cannot be set") {
   CHECK(f.clock.Monotonic() - start <= kFenceBudget);
   CHECK(f.db().Count("SET GLOBAL read_only=ON") > 1);  // retried meanwhile
   CHECK(f.Logged("setting read_only within 500 ms"));
+}
+
+TEST_CASE("the hooks refuse a MySQL server: they need MariaDB") {
+  HookFixture f;
+  f.db().set_server_version("8.0.36");
+  auto db = ConnectLocal(f.deps);
+  REQUIRE_FALSE(db.ok());
+  CHECK(db.status().code() == Code::kFailedPrecondition);
+  CHECK_THAT(db.status().message(), Catch::Contains("MariaDB only"));
 }
 
 TEST_CASE("the watchdog fences a pass that did not prove the lock in time") {
