@@ -33,40 +33,74 @@ Result<std::map<ServerKey, uint64_t>> ParseBinlogState(std::string_view state) {
 
 }  // namespace
 
+namespace {
+
+// What a source has, per MariaDB's rule for a connecting replica.
+struct SourceState {
+  mysql::MariaDbGtidPosition current;
+  mysql::MariaDbGtidPosition replicated;
+  std::map<ServerKey, uint64_t> known;  // its binlog state and current position
+
+  bool Has(const mysql::MariaDbGtid& g) const {
+    auto it = known.find({g.domain_id, g.server_id});
+    if (it != known.end() && it->second >= g.seqno) return true;  // in its binlog
+    const mysql::MariaDbGtid* own = replicated.Find(g.domain_id);
+    return own && *own == g;  // where it stopped replicating itself
+  }
+};
+
+Result<SourceState> ParseSource(std::string_view pos, std::string_view binlog_state,
+                                std::string_view slave_pos) {
+  SourceState s;
+  auto current = mysql::MariaDbGtidPosition::Parse(pos);
+  if (!current.ok()) return current.status().Annotate("primary GTID position");
+  auto replicated = mysql::MariaDbGtidPosition::Parse(slave_pos);
+  if (!replicated.ok()) return replicated.status().Annotate("primary replication position");
+  auto known = ParseBinlogState(binlog_state);
+  if (!known.ok()) return known.status().Annotate("primary binlog state");
+  for (const mysql::MariaDbGtid& g : current->gtids()) {
+    uint64_t& seq = (*known)[{g.domain_id, g.server_id}];
+    seq = std::max(seq, g.seqno);
+  }
+  s.current = *current;
+  s.replicated = *replicated;
+  s.known = std::move(*known);
+  return s;
+}
+
+}  // namespace
+
 Result<std::vector<ErrantRange>> FindErrant(std::string_view replica_pos,
                                             std::string_view primary_pos,
                                             std::string_view primary_binlog_state,
                                             std::string_view primary_slave_pos) {
   auto replica = mysql::MariaDbGtidPosition::Parse(replica_pos);
   if (!replica.ok()) return replica.status().Annotate("replica GTID position");
-  auto primary = mysql::MariaDbGtidPosition::Parse(primary_pos);
-  if (!primary.ok()) return primary.status().Annotate("primary GTID position");
-  auto replicated = mysql::MariaDbGtidPosition::Parse(primary_slave_pos);
-  if (!replicated.ok()) return replicated.status().Annotate("primary replication position");
-  auto known = ParseBinlogState(primary_binlog_state);
-  if (!known.ok()) return known.status().Annotate("primary binlog state");
-  for (const mysql::MariaDbGtid& g : primary->gtids()) {
-    uint64_t& seq = (*known)[{g.domain_id, g.server_id}];
-    seq = std::max(seq, g.seqno);
-  }
+  auto source = ParseSource(primary_pos, primary_binlog_state, primary_slave_pos);
+  if (!source.ok()) return source.status();
   std::vector<ErrantRange> out;
   for (const mysql::MariaDbGtid& mine : replica->gtids()) {
-    auto it = known->find({mine.domain_id, mine.server_id});
-    if (it != known->end() && it->second >= mine.seqno) continue;  // in its binlog
-    const mysql::MariaDbGtid* own = replicated->Find(mine.domain_id);
-    if (own && *own == mine) continue;  // where it stopped replicating itself
+    if (source->Has(mine)) continue;
     // The primary has server s's transactions in domain d only up to a lower
     // seqno, or none at all: what this node has of s after that point is not
     // in the primary's history (MariaDB refuses such a replica with 1236).
     uint64_t after = 0;
-    if (it != known->end()) {
+    auto it = source->known.find({mine.domain_id, mine.server_id});
+    if (it != source->known.end()) {
       after = it->second;
-    } else if (const mysql::MariaDbGtid* theirs = primary->Find(mine.domain_id)) {
+    } else if (const mysql::MariaDbGtid* theirs = source->current.Find(mine.domain_id)) {
       after = std::min(theirs->seqno, mine.seqno - 1);
     }
     out.push_back({mine.domain_id, mine.server_id, after, mine.seqno});
   }
   return out;
+}
+
+Result<HasGtid> SourceHas(std::string_view primary_pos, std::string_view primary_binlog_state,
+                          std::string_view primary_slave_pos) {
+  auto source = ParseSource(primary_pos, primary_binlog_state, primary_slave_pos);
+  if (!source.ok()) return source.status();
+  return HasGtid([s = std::move(*source)](const mysql::MariaDbGtid& g) { return s.Has(g); });
 }
 
 Result<std::vector<ErrantRange>> LocalErrant(std::string_view current_pos,

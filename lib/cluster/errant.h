@@ -3,6 +3,7 @@
 // test/unit/cluster/errant_test.cc. The I/O around them is in lib/hooks/errant.cc.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,13 @@ Result<std::vector<ErrantRange>> LocalErrant(std::string_view current_pos,
                                              std::string_view slave_pos);
 
 std::string FormatErrant(const std::vector<ErrantRange>& ranges);
+
+// Whether a source (the cluster) has a transaction.
+using HasGtid = std::function<bool(const mysql::MariaDbGtid&)>;
+
+// FindErrant's rule for one GTID, as a predicate over a source's state.
+Result<HasGtid> SourceHas(std::string_view primary_pos, std::string_view primary_binlog_state,
+                          std::string_view primary_slave_pos);
 
 // The GTID of a binlog event from SHOW BINLOG EVENTS' Info column: "BEGIN GTID
 // 0-1-5" or "GTID 0-1-5" (DDL); nullopt for anything else.

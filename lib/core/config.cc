@@ -123,8 +123,10 @@ void ReadFailover(EnvReader& r, const std::string& svc, const std::string& prima
     f.errant_policy = ErrantPolicy::kRefuse;
   } else if (policy == "reclone") {
     f.errant_policy = ErrantPolicy::kReclone;
+  } else if (policy == "flashback") {
+    f.errant_policy = ErrantPolicy::kFlashback;
   } else {
-    r.Fail("ERRANT_POLICY", fmt::format("'{}': use refuse or reclone", policy));
+    r.Fail("ERRANT_POLICY", fmt::format("'{}': use refuse, reclone or flashback", policy));
   }
   f.semi_sync = r.Flag("SEMI_SYNC", false);
   f.semi_sync_timeout =

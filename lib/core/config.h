@@ -58,8 +58,9 @@ struct SnapshotSettings {
 };
 
 enum class ErrantPolicy {
-  kRefuse,   // refuse to replicate, fail health, log the errant GTIDs
-  kReclone,  // also move the datadir aside and re-provision from a snapshot
+  kRefuse,     // refuse to replicate, fail health, log the errant GTIDs
+  kReclone,    // also move the datadir aside and re-provision from a snapshot
+  kFlashback,  // revert them (row changes), then rejoin; reclone when it cannot
 };
 
 // Failover, switchover and semi-synchronous replication. FAILOVER_PRIORITY and

@@ -34,6 +34,9 @@ struct Deps {
   // Asked right before mysqld is made writable; false: stay read-only (a
   // health pass whose watchdog fenced it). Unset: always allowed.
   std::function<bool()> may_unfence;
+  // A health pass: ContainerPilot kills it at HEALTH_TIMEOUT, so work that
+  // takes seconds (a flashback) goes to a detached hook instead.
+  bool in_health_pass = false;
 };
 
 }  // namespace manage::hooks

@@ -7,7 +7,9 @@
 //     with writes that never reached the cluster.
 // Either way ERRANT_POLICY applies: refuse (stay read-only, fail health, log
 // the GTIDs), reclone (also shut mysqld down; pre_start moves the datadir
-// aside and restores a snapshot).
+// aside and restores a snapshot), flashback (revert them, flashback.h, and go
+// on; reclone when it cannot; in a health pass it starts the failover hook,
+// which does it, and fails meanwhile).
 #pragma once
 
 #include "cluster/node_state.h"
@@ -19,14 +21,16 @@
 namespace manage::hooks {
 
 // A replica's own writes (`status` is its replication status: nothing is
-// checked where replication is not configured). OK when it has none;
+// checked where replication is not configured). OK when it has none, or once
+// flashback reverted them (replication is then stopped, to start again);
 // otherwise fences, applies ERRANT_POLICY and fails (FailedPrecondition
 // naming the GTIDs).
 Status CheckOwnErrant(Deps& deps, LocalDb& db, cluster::NodeState& state,
                       const mysql::ReplicaStatus& status);
 
-// Before following `source`: OK when this node has nothing it lacks;
-// otherwise applies ERRANT_POLICY and fails.
+// Before following `source`: OK when this node has nothing it lacks, or once
+// flashback reverted it (replication is then stopped); otherwise
+// applies ERRANT_POLICY and fails.
 Status RefuseErrant(Deps& deps, LocalDb& db, cluster::NodeState& state,
                     const SourceAddress& source);
 

@@ -1,6 +1,8 @@
 #include "hooks/failover_parts.h"
 
 #include "cluster/errant.h"
+#include "hooks/errant.h"
+#include "hooks/file_lock.h"
 #include "hooks/local_db.h"
 #include "hooks/replica.h"
 #include "mysql/replica_status.h"
@@ -132,6 +134,15 @@ Status FollowPrimary(Deps& deps, cluster::NodeState& state, const std::string& p
   if (!source.ok()) return source.status().Annotate("finding the primary");
   auto db = ConnectLocal(deps);
   if (!db.ok()) return db.status();
+  {
+    // A replica's own writes first: this hook may take the seconds a
+    // flashback needs, which a health pass may not.
+    FileLock guard(state.Path("replication.lock"));
+    if (!guard.ok()) return Status::Internal("cannot open the replication lock file");
+    auto current = mysql::ReadReplicaStatus(*db->conn, db->dialect);
+    if (!current.ok()) return current.status();
+    MANAGE_RETURN_IF_ERROR(CheckOwnErrant(deps, *db, state, *current));
+  }
   return EnsureReplicatingFrom(deps, *db, state, *source);
 }
 

@@ -123,6 +123,7 @@ Status DuringHandover(Deps& deps, cluster::NodeState& state) {
 
 Status Health(Deps& deps, const Args& args) {
   MANAGE_RETURN_IF_ERROR(CheckArgs(args, {"--primary"}));
+  deps.in_health_pass = true;
   cluster::NodeState state(deps.fs, deps.config->state_dir);
   if (HasFlag(args, "--primary")) return PrimaryOnly(deps, state);
   // The whole decision below, from reading the lock to converging mysqld,

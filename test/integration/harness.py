@@ -185,6 +185,7 @@ class Node:
         self.restarts = []  # monotonic times of the supervisor's restarts
         self.supervisor_gave_up = None  # why, once it stopped restarting
         self._supervisor = None
+        self.extra_env = {}  # this node's own settings, over the cluster's
 
     @property
     def name(self):
@@ -219,6 +220,7 @@ class Node:
         })
         env.update(c.timing)
         env.update(c.extra_env)
+        env.update(self.extra_env)
         return env
 
     def start(self):

@@ -191,6 +191,35 @@ class FailoverTest(unittest.TestCase):
             self.assertEqual(writable(c.nodes), [clean])
         self.run_step(step)
 
+    def test_5_flashback_reverts_the_errant_write_and_the_node_rejoins(self):
+        c = self.c
+
+        def step():
+            primary = c.primary()
+            errant = next(n for n in c.nodes if "errant_gtids=" in n.log())
+            self.assertEqual(errant.sql("SELECT v FROM t WHERE id=100", "appdb"), [["errant"]])
+            errant.stop()
+            errant.extra_env["ERRANT_POLICY"] = "flashback"
+            errant.start()
+            c.wait_healthy([errant], timeout=120)
+            wait_all_follow(c.nodes, primary)
+            # The write is reverted, kept in a file, and gone from the GTID state.
+            self.assertEqual(errant.sql("SELECT COUNT(*) FROM t WHERE id=100", "appdb"), [["0"]])
+            saved = [f for f in os.listdir(errant.state_dir) if f.startswith("errant-")]
+            self.assertEqual(len(saved), 1, saved)
+            with open(os.path.join(errant.state_dir, saved[0])) as f:
+                self.assertIn("'errant'", f.read())
+            self.assertIn("errant transactions reverted with flashback", errant.log())
+            primary.sql("INSERT INTO t VALUES (4, 'after the flashback')", "appdb")
+            for n in c.nodes:
+                c.wait_row(n, "t", 4)
+            positions = {n.sql("SELECT @@gtid_current_pos")[0][0] for n in c.nodes}
+            self.assertEqual(len(positions), 1, positions)
+            sums = {n.sql("CHECKSUM TABLE appdb.t")[0][1] for n in c.nodes}
+            self.assertEqual(len(sums), 1, sums)
+            self.assertEqual(writable(c.nodes), [primary])
+        self.run_step(step)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -51,6 +51,18 @@ TEST_CASE("FindErrant: transactions a returning node has and the primary cannot 
   CHECK_FALSE(FindErrant("0-1-1", "0-1-1", "", "y").ok());
 }
 
+TEST_CASE("SourceHas: FindErrant's rule for one GTID") {
+  auto has = SourceHas("0-2-105", "0-1-100,0-2-105", "0-1-100");
+  REQUIRE(has.ok());
+  auto g = [](uint32_t s, uint64_t n) { return mysql::MariaDbGtid{0, s, n}; };
+  CHECK((*has)(g(1, 99)));
+  CHECK((*has)(g(1, 100)));
+  CHECK_FALSE((*has)(g(1, 101)));
+  CHECK((*has)(g(2, 105)));
+  CHECK_FALSE((*has)(g(3, 101)));
+  CHECK_FALSE(SourceHas("x", "", "").ok());
+}
+
 TEST_CASE("LocalErrant: a replica's own writes after what it replicated") {
   struct Row {
     const char* name;

@@ -63,6 +63,9 @@ TEST_CASE("Failover settings: defaults and values") {
   CHECK(c->failover.priority == 5);
   CHECK(c->failover.no_failover);
   CHECK(c->failover.errant_policy == ErrantPolicy::kReclone);
+  auto f = LoadConfig({{"ERRANT_POLICY", "flashback"}}, kHost);
+  REQUIRE(f.ok());
+  CHECK(f->failover.errant_policy == ErrantPolicy::kFlashback);
   CHECK(c->failover.semi_sync);
   CHECK(c->failover.semi_sync_timeout == std::chrono::seconds(30));
 }

@@ -95,5 +95,88 @@ TEST_CASE("health: never follows a source that never saw a server this node has"
   CHECK(f.db().Count("CHANGE MASTER", true) == 0);
 }
 
+// A replica of kOther that replicated up to 0-2-12, then wrote 0-1-13 itself
+// (a row change), with ERRANT_POLICY=flashback.
+struct OwnWriteFixture : HookFixture {
+  explicit OwnWriteFixture(bool ddl = false) : HookFixture(Env{{"ERRANT_POLICY", "flashback"}}) {
+    RegisterSelf();
+    RegisterOther();
+    GiveLockTo(kOther);
+    REQUIRE(state().SetRole(cluster::Role::kReplica).ok());
+    ScriptReplica(ReplicaOf(kOtherAddress));
+    ScriptReadOnly(true);
+    db().Reply(mysql::ReadGtidStateSql(dialect), GtidRow("0-1-13", "0-2-12"));
+    db().Reply("SELECT @@GLOBAL.binlog_format AS f, @@GLOBAL.binlog_row_image AS i",
+               mysql::MakeResult({"f", "i"}, {{"ROW", "FULL"}}));
+    db().Reply("SHOW BINARY LOGS",
+               mysql::MakeResult({"Log_name", "File_size"}, {{"mysql-bin.000001", "900"}}));
+    std::vector<mysql::Row> events = {
+        {"Format_desc", "Server ver: 10.11.6-MariaDB-log, Binlog ver: 4"},
+        {"Gtid_list", "[]"},
+        {"Gtid", "BEGIN GTID 0-2-12"},
+        {"Write_rows_v1", "table_id: 18 flags: STMT_END_F"},
+        {"Xid", "COMMIT /* xid=5 */"},
+        {"Gtid", ddl ? "GTID 0-1-13" : "BEGIN GTID 0-1-13"},
+        {ddl ? "Query" : "Write_rows_v1", ddl ? "ALTER TABLE t ADD c INT" : "table_id: 18"},
+        {"Xid", "COMMIT /* xid=6 */"},
+    };
+    db().Reply("SHOW BINLOG EVENTS IN 'mysql-bin.000001'",
+               mysql::MakeResult({"Event_type", "Info"}, events));
+    runner.Script("mariadb-binlog", FakeProcessRunner::Reply().Stdout("### INSERT INTO t\n"));
+    runner.Script("mariadb-binlog", FakeProcessRunner::Reply().Stdout("BINLOG 'reverting'\n"));
+  }
+  using FakeProcessRunner = sys::FakeProcessRunner;
+};
+
+TEST_CASE("flashback: a health pass leaves it to the failover hook") {
+  OwnWriteFixture f;
+  Status s = Health(f.deps, {});
+  CHECK(s.code() == Code::kFailedPrecondition);
+  CHECK(s.message().find("ERRANT_POLICY=flashback") != std::string::npos);
+  CHECK(f.spawned == std::vector<Strings>{{"on_change"}});
+  CHECK(f.runner.calls().empty());
+  CHECK_FALSE(f.db().Ran("SHUTDOWN"));
+  CHECK(f.state().RecloneRequest().empty());
+}
+
+TEST_CASE("flashback: the failover hook reverts a replica's own write, unlogged, and rejoins") {
+  OwnWriteFixture f;
+  REQUIRE(OnChange(f.deps, {}).ok());
+  REQUIRE(f.runner.calls().size() == 3);
+  const std::string binlog = "/var/lib/mysql/mysql-bin.000001";
+  CHECK(f.runner.calls()[0].cmd.argv == Strings{"mariadb-binlog", "--no-defaults", "--verbose",
+                                                "--do-domain-ids=0", "--start-position=0-2-12",
+                                                binlog});
+  CHECK(f.runner.calls()[1].cmd.argv == Strings{"mariadb-binlog", "--no-defaults", "--flashback",
+                                                "--do-domain-ids=0", "--start-position=0-2-12",
+                                                binlog});
+  CHECK(f.runner.calls()[2].cmd.argv[0] == "mariadb");
+  CHECK(f.runner.calls()[2].stdin_data == "SET SESSION sql_log_bin=0;\nBINLOG 'reverting'\n");
+  // The write, decoded, kept in the state dir.
+  bool saved = false;
+  for (const std::string& name : *f.fs.ListDir(f.config.state_dir)) {
+    if (name.rfind("errant-", 0) == 0) {
+      saved = true;
+      CHECK(*f.fs.ReadFile(f.StatePath(name)) == "### INSERT INTO t\n");
+      CHECK(f.fs.Find(f.StatePath(name))->mode == 0600);
+    }
+  }
+  CHECK(saved);
+  CHECK(f.Writes() == Strings{"STOP SLAVE", "RESET MASTER", "SET GLOBAL gtid_binlog_state='0-2-12'",
+                              "SET GLOBAL gtid_slave_pos='0-2-12'", "RESET SLAVE"});
+  CHECK(f.Logged("errant transactions reverted with flashback"));
+  CHECK(f.state().RecloneRequest().empty());
+}
+
+TEST_CASE("flashback: a DDL statement cannot be reverted, the node reclones instead") {
+  OwnWriteFixture f(/*ddl=*/true);
+  Status s = OnChange(f.deps, {});
+  CHECK(s.code() == Code::kFailedPrecondition);
+  CHECK(f.Logged("is a DDL statement"));
+  CHECK(f.runner.calls().empty());
+  CHECK(f.db().Ran("SHUTDOWN"));
+  CHECK(f.state().RecloneRequest() == "0-1-13");
+}
+
 }  // namespace
 }  // namespace manage::hooks
