@@ -126,6 +126,15 @@ struct Config {
   FailoverSettings failover;
   Env env;  // the environment it was read from (Consul and store settings read it)
 
+  // How long a primary stays writable for new connections after a health
+  // pass proved it holds the lock (hooks/local_db.h, MakeWritable): until the
+  // earliest moment another node could be promoted, T + D - I after the pass,
+  // less the time the pass may have taken to prove it. LoadConfig's timing
+  // check makes it longer than I + 0.6 s, so the next pass renews it first.
+  std::chrono::milliseconds WriteLease() const {
+    return health.ttl + lock_delay - health.interval - kProofDeadline;
+  }
+
   // Every secret of the configuration (passwords, the Consul ACL token), for
   // the logger to mask; empty ones left out.
   std::vector<std::string> Secrets() const;

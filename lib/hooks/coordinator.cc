@@ -160,7 +160,8 @@ Status PromoteSelf(Deps& deps, cluster::NodeState& state, const Designation& d) 
       others = others || (p.node != deps.config->NodeName() && p.node != d.old_primary);
   }
   if (others) MANAGE_RETURN_IF_ERROR(EnableSemiSync(deps, *db));
-  MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, *db, false, "promoted by " + d.kind));
+  MANAGE_RETURN_IF_ERROR(
+      MakeWritable(deps, *db, deps.config->WriteLease(), "promoted by " + d.kind));
   auto took = std::chrono::duration_cast<milliseconds>(deps.clock->Monotonic() - start);
   deps.log.Info("promoted to primary", {{"kind", d.kind},
                                         {"gtid", mine->executed},

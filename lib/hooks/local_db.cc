@@ -90,6 +90,25 @@ Status EnsureReadOnly(const Deps& deps, LocalDb& db, bool on, const std::string&
   return Status::Ok();
 }
 
+std::string WriteLeaseSql(const std::string& until_sql) {
+  // Run by mysqld for each new connection of a user without CONNECTION ADMIN
+  // (root has it: manage's own sessions pass): an error ends the connection.
+  // Setting sql_mode to a word it does not know is that error.
+  return "SET GLOBAL init_connect=CONCAT('SET SESSION sql_mode=IF(@@GLOBAL.read_only OR "
+         "@@timestamp < ', " +
+         until_sql + ", ', @@SESSION.sql_mode, ''manage-write-lease-expired'')')";
+}
+
+Status MakeWritable(const Deps& deps, LocalDb& db, std::chrono::milliseconds lease,
+                    const std::string& why) {
+  if (deps.may_unfence && !deps.may_unfence()) {
+    return Status::DeadlineExceeded("not made writable: this pass was fenced by its watchdog");
+  }
+  MANAGE_RETURN_IF_ERROR(
+      db.conn->Execute(WriteLeaseSql(fmt::format("@@timestamp + {:.3f}", lease.count() / 1000.0))));
+  return EnsureReadOnly(deps, db, false, why);
+}
+
 mysql::ConnectOptions RemoteOptions(const Config& config, const std::string& host, int port) {
   mysql::ConnectOptions opts;
   opts.host = host;

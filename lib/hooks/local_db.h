@@ -30,6 +30,20 @@ Result<LocalDb> ConnectLocal(const Deps& deps,
 // deps.may_unfence first, when set (DeadlineExceeded if it says no).
 Status EnsureReadOnly(const Deps& deps, LocalDb& db, bool on, const std::string& why);
 
+// Makes mysqld writable, for `lease` from now on its own clock: it stays
+// read_only=OFF, but once the lease has run out mysqld refuses every new
+// connection of a user that read_only would stop (init_connect, below) until
+// a later call extends it, or the node is fenced. A primary frozen past its
+// lease (SIGSTOP, a stalled VM) therefore lets no new client write, nor even
+// see read_only=0, in the moment between resuming and its next health pass.
+// manage owns init_connect. Asks deps.may_unfence first, like EnsureReadOnly.
+Status MakeWritable(const Deps& deps, LocalDb& db, std::chrono::milliseconds lease,
+                    const std::string& why);
+
+// The init_connect that enforces a write lease ending at `until_sql`, an SQL
+// expression of the server's time in seconds (@@timestamp).
+std::string WriteLeaseSql(const std::string& until_sql);
+
 // Options for connecting to another node over TCP as the replication user.
 mysql::ConnectOptions RemoteOptions(const Config& config, const std::string& host, int port);
 

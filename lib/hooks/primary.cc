@@ -159,7 +159,7 @@ Status PrimaryPass(Deps& deps, LocalDb& db, cluster::NodeState& state) {
     MANAGE_RETURN_IF_ERROR(Bootstrap(deps, db, state));
   }
   MANAGE_RETURN_IF_ERROR(EnsureSemiSync(deps, db));
-  return EnsureReadOnly(deps, db, false, "this node holds the primary lock");
+  return MakeWritable(deps, db, deps.config->WriteLease(), "this node holds the primary lock");
 }
 
 Status TryBecomePrimary(Deps& deps, LocalDb& db, cluster::NodeState& state,

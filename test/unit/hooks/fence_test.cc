@@ -40,6 +40,29 @@ TEST_CASE("fencing gives up within its budget when read_only cannot be set") {
   CHECK(f.Logged("setting read_only within 500 ms"));
 }
 
+TEST_CASE("a primary's pass renews its write lease before it makes mysqld writable") {
+  HookFixture f;
+  f.HoldLockHere();
+  REQUIRE(f.state().SetBootstrapped().ok());
+  REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());
+  f.ScriptReadOnly(false);
+  f.ScriptReadOnly(true, 1);
+  REQUIRE(Health(f.deps, {}).ok());
+  // T 7 + D 1 - I 2 - the pass's 2.4 s to prove the lock.
+  CHECK(f.config.WriteLease() == 3600ms);
+  const std::string lease = WriteLeaseSql("@@timestamp + 3.600");
+  std::vector<std::string> all = f.db().statements();
+  auto at = [&all](const std::string& sql) {
+    return std::find(all.begin(), all.end(), sql) - all.begin();
+  };
+  CHECK(at(lease) < at("SET GLOBAL read_only=OFF"));
+  CHECK(at("SET GLOBAL read_only=OFF") < static_cast<ptrdiff_t>(all.size()));
+  // Every pass renews it, also when mysqld is writable already.
+  f.db().ClearStatements();
+  REQUIRE(Health(f.deps, {}).ok());
+  CHECK(f.db().Count(lease) == 1);
+}
+
 TEST_CASE("the hooks refuse a MySQL server: they need MariaDB") {
   HookFixture f;
   f.db().set_server_version("8.0.36");
