@@ -2,25 +2,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "unit/cluster/lock_views.h"
+
 namespace manage::cluster {
 namespace {
 
 constexpr char kMe[] = "mysql-n1";
-
-// PRIMARY_KEY held by `session` with value `node`; nobody coordinates.
-LockView Held(const std::string& session, const std::string& node) {
-  LockView v;
-  v.held = true;
-  v.holder_session = session;
-  v.value = node;
-  return v;
-}
-
-LockView Free(const std::string& last) {
-  LockView v;
-  v.value = last;
-  return v;
-}
 
 LockView Coordinated(LockView v) {
   v.failover_held = true;
@@ -50,7 +37,7 @@ TEST_CASE("NextFailoverStep table") {
     return o;
   };
   const std::vector<Row> rows = {
-      {"budget spent", with(obs(Free("mysql-n2")), [](auto& o) { o.past_deadline = true; }),
+      {"budget spent", with(obs(FreeAfter("mysql-n2")), [](auto& o) { o.past_deadline = true; }),
        FailoverStep::kGiveUp},
       {"our session holds the lock", obs(Held("mine", kMe)), FailoverStep::kDone},
       {"our name under an old session: health waits it out", obs(Held("old", kMe)),
@@ -96,15 +83,17 @@ TEST_CASE("NextFailoverStep table") {
             [](auto& o) { o.primary_gone = o.within_gone_wait = true; }),
        FailoverStep::kFollow},
       {"free and designated: promote",
-       with(obs(Coordinated(Free("mysql-n2"))), [](auto& o) { o.designation = Naming(kMe); }),
+       with(obs(Coordinated(FreeAfter("mysql-n2"))), [](auto& o) { o.designation = Naming(kMe); }),
        FailoverStep::kPromote},
-      {"free, another node coordinates", obs(Coordinated(Free("mysql-n2"))), FailoverStep::kPoll},
+      {"free, another node coordinates", obs(Coordinated(FreeAfter("mysql-n2"))),
+       FailoverStep::kPoll},
       {"free, another node is designated",
-       with(obs(Coordinated(Free("mysql-n2"))),
+       with(obs(Coordinated(FreeAfter("mysql-n2"))),
             [](auto& o) { o.designation = Naming("mysql-n3"); }),
        FailoverStep::kPoll},
-      {"free, nobody coordinates", obs(Free("mysql-n2")), FailoverStep::kCoordinate},
-      {"free, a new node", with(obs(Free("mysql-n2")), [](auto& o) { o.part_of_cluster = false; }),
+      {"free, nobody coordinates", obs(FreeAfter("mysql-n2")), FailoverStep::kCoordinate},
+      {"free, a new node",
+       with(obs(FreeAfter("mysql-n2")), [](auto& o) { o.part_of_cluster = false; }),
        FailoverStep::kNotMember},
   };
   for (const Row& r : rows) {

@@ -2,22 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "unit/cluster/lock_views.h"
+
 namespace manage::cluster {
 namespace {
-
-LockView Held(const std::string& session, const std::string& node) {
-  LockView v;
-  v.held = true;
-  v.holder_session = session;
-  v.value = node;
-  return v;
-}
-
-LockView FreeAfter(const std::string& last_holder) {
-  LockView v;
-  v.value = last_holder;
-  return v;
-}
 
 TEST_CASE("DecideRole table") {
   struct Row {

@@ -63,11 +63,7 @@ TEST_CASE("failover: a candidate with errant writes is never chosen, however adv
 
 TEST_CASE("failover: a designated node written to since it was chosen refuses promotion") {
   OrphanFixture f;
-  auto coordinator = f.consul.AgentOn("node2");
-  consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
-  auto id = coordinator->CreateSession(spec);
-  cluster::Designation d{kOther, "failover", kThird, kNode, "0-3-5", ""};
-  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
+  f.DesignateMe("0-3-5");
   f.db().Reply(mysql::ReadGtidStateSql(f.dialect), GtidRow("0-1-6", "0-3-5"));
   Status s = OnChange(f.deps, {});
   CHECK(s.code() == Code::kFailedPrecondition);

@@ -39,6 +39,17 @@ struct OrphanFixture : HookFixture {
     ScriptReadOnly(true);
     db().ReplyPrefix("SELECT MASTER_GTID_WAIT", mysql::OneValue("w", "0"));
   }
+  // kOther coordinates a failover and designates this node: it must have
+  // `gtid`, and first catch up from `source` when one is named.
+  void DesignateMe(const std::string& gtid, const std::string& source = "") {
+    auto coordinator = consul.AgentOn("node2");
+    consul::SessionSpec spec{"mysql-failover", std::chrono::seconds(10), "delete",
+                             std::chrono::seconds(0), std::nullopt};
+    auto id = coordinator->CreateSession(spec);
+    REQUIRE(id.ok());
+    cluster::Designation d{kOther, "failover", kThird, kNode, gtid, source};
+    REQUIRE(*coordinator->Acquire(config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
+  }
   std::vector<cluster::FailoverEvent> History() {
     auto kv = consul.Peek(config.failover.history_key);
     if (!kv) return {};

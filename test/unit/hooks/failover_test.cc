@@ -74,13 +74,8 @@ TEST_CASE("failover: a candidate that misses one connection is asked again") {
 
 TEST_CASE("failover: a node designated with a source catches up from it, then promotes itself") {
   OrphanFixture f;
-  auto coordinator = f.consul.AgentOn("node2");
-  consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
-  auto id = coordinator->CreateSession(spec);
-  REQUIRE(id.ok());
   // kOther has everything but NO_FAILOVER: this node replicates from it first.
-  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-5", kOther};
-  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
+  f.DesignateMe("0-1-5", kOther);
   f.db().ClearStatements();
   REQUIRE(OnChange(f.deps, {}).ok());
   CHECK(f.consul.Peek(f.config.keys.primary_key)->value == kNode);
@@ -141,12 +136,7 @@ TEST_CASE("failover: held back by the cooldown while the last primary is registe
 
 TEST_CASE("failover: a waiter designated by another coordinator promotes itself") {
   OrphanFixture f;
-  auto coordinator = f.consul.AgentOn("node2");
-  consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
-  auto id = coordinator->CreateSession(spec);
-  REQUIRE(id.ok());
-  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-5", ""};
-  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
+  f.DesignateMe("0-1-5");
   f.db().ClearStatements();
   REQUIRE(OnChange(f.deps, {}).ok());
   CHECK(f.consul.Peek(f.config.keys.primary_key)->value == kNode);
@@ -157,11 +147,7 @@ TEST_CASE("failover: a waiter designated by another coordinator promotes itself"
 TEST_CASE("failover: a designated node whose check fails takes the lock once it passes again") {
   OrphanFixture f;
   f.consul.SetCheckStatus("service:" + std::string(kNode), "critical", "node1");
-  auto coordinator = f.consul.AgentOn("node2");
-  consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
-  auto id = coordinator->CreateSession(spec);
-  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-5", ""};
-  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
+  f.DesignateMe("0-1-5");
   // Its next health pass, having caught up, passes.
   f.clock.on_sleep = [&f] {
     f.consul.SetCheckStatus("service:" + std::string(kNode), "passing", "node1");
@@ -173,11 +159,7 @@ TEST_CASE("failover: a designated node whose check fails takes the lock once it 
 
 TEST_CASE("failover: a designated node that lacks the required GTIDs refuses") {
   OrphanFixture f;
-  auto coordinator = f.consul.AgentOn("node2");
-  consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
-  auto id = coordinator->CreateSession(spec);
-  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-9", ""};
-  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
+  f.DesignateMe("0-1-9");
   Status s = OnChange(f.deps, {});
   CHECK(s.code() == Code::kFailedPrecondition);
   CHECK(s.message().find("refusing promotion") != std::string::npos);
