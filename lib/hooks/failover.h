@@ -19,9 +19,10 @@
 //      wins and coordinates, the others wait, polling both keys.
 //   2. The coordinator checks the gate (cooldown), reads every registered
 //      ${SERVICE_NAME} instance except the lost primary over TCP, passing or
-//      not (GTIDs, relay log, semi-sync; one that does not answer is asked
-//      again), waits up to MAX_FAILOVER_LAG for each to apply what it
-//      received, chooses (ChooseCandidate) and writes the Designation.
+//      not (GTIDs, relay log, semi-sync, its own errant writes; one that does
+//      not answer is asked again), waits up to MAX_FAILOVER_LAG for each to
+//      apply what it received, chooses (ChooseCandidate: never a node with
+//      errant writes) and writes the Designation.
 //   3. The candidate (the coordinator itself, or a waiter that reads the
 //      Designation) replicates from the Designation's source if it names one
 //      (a NO_FAILOVER node that alone has every transaction), waits for the
