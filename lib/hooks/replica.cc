@@ -51,6 +51,15 @@ Status Reconfigure(Deps& deps, LocalDb& db, cluster::NodeState& state, const Sou
     MANAGE_RETURN_IF_ERROR(db.conn->Execute("SET GLOBAL rpl_semi_sync_master_enabled=OFF"));
   }
   if (!restored.empty()) {
+    if (db.dialect.flavor == mysql::Flavor::kMariaDb) {
+      // The binlog starts right after the snapshot, and says so: a node that
+      // later restores the same snapshot can replicate from this one once it
+      // leads (MariaDB looks for the requested GTID in the binlog state and
+      // the binlogs; without this its binlog state would start empty).
+      MANAGE_RETURN_IF_ERROR(db.conn->Execute("RESET MASTER"));
+      MANAGE_RETURN_IF_ERROR(
+          db.conn->Execute("SET GLOBAL gtid_binlog_state=" + mysql::SqlQuote(restored)));
+    }
     auto stmts = mysql::SetGtidPositionSql(db.dialect, restored);
     if (!stmts.ok()) return stmts.status().Annotate("restored GTID position");
     for (const std::string& sql : *stmts) MANAGE_RETURN_IF_ERROR(db.conn->Execute(sql));

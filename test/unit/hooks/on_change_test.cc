@@ -85,7 +85,8 @@ TEST_CASE("on_change on a restored node applies the snapshot's position first") 
   REQUIRE(f.state().SetRestoredGtid("0-1-42").ok());
   f.ScriptReadOnly(true);
   REQUIRE(OnChange(f.deps, {}).ok());
-  CHECK(f.Writes() == Strings{"SET GLOBAL gtid_slave_pos='0-1-42'", ChangeMasterTo(kOtherAddress),
+  CHECK(f.Writes() == Strings{"RESET MASTER", "SET GLOBAL gtid_binlog_state='0-1-42'",
+                              "SET GLOBAL gtid_slave_pos='0-1-42'", ChangeMasterTo(kOtherAddress),
                               "START SLAVE"});
   CHECK(f.state().RestoredGtid().empty());
   CHECK(f.state().LastRole() == cluster::Role::kReplica);
