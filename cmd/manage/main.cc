@@ -41,7 +41,7 @@ int ExitCode(const Status& s) {
 void PrintUsage(FILE* out) {
   std::fprintf(out,
                "usage: manage <command> [options]\n\n"
-               "MySQL/MariaDB that runs itself: ContainerPilot runs these as hooks,\n"
+               "MariaDB that runs itself: ContainerPilot runs these as hooks,\n"
                "operators run them by hand. Configuration comes from the environment\n"
                "(see README.md, 'Configuration').\n\ncommands:\n");
   for (const Subcommand& c : Subcommands()) {
@@ -88,15 +88,13 @@ int RunSubcommand(const Subcommand& c, const Args& args) {
     return kExitUsage;
   }
   Logger log = Logger::Stderr(config->log_level, config->log_json).With("hook", c.name);
-  for (const std::string& secret :
-       {config->mysql.password, config->mysql.repl_password, config->mysql.root_password}) {
-    log.AddSecret(secret);
-  }
-  // A health pass must finish, fencing included, well inside one interval:
-  // each of its (at most two) Consul requests before the fence gets 1 s.
+  for (const std::string& secret : config->Secrets()) log.AddSecret(secret);
+  // A health pass must reach its fence within kFenceBound (config.h): each
+  // of its (at most two) Consul requests before the fence gets
+  // kHealthConsulTimeout, the name lookup included.
   bool is_health = std::string(c.name) == "health";
-  auto wiring = Wiring::Create(
-      *config, log, is_health ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(0));
+  auto wiring =
+      Wiring::Create(*config, log, is_health ? kHealthConsulTimeout : std::chrono::milliseconds(0));
   if (!wiring.ok()) {
     log.Error("invalid configuration", {{"error", wiring.status().message()}});
     return kExitUsage;

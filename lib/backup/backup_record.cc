@@ -4,9 +4,9 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <cstdio>
 #include <ctime>
 
+#include "core/utc_time.h"
 #include "storage/object_store.h"
 
 namespace manage::backup {
@@ -36,28 +36,6 @@ Status UintField(const rapidjson::Value& obj, const char* key, uint64_t* out) {
   }
   *out = it->value.GetUint64();
   return Status::Ok();
-}
-
-// Reads text[pos, pos+len) as a decimal number made of digits only.
-bool Digits(std::string_view text, size_t pos, size_t len, long long* out) {
-  if (pos + len > text.size() || len == 0) return false;
-  long long v = 0;
-  for (char c : text.substr(pos, len)) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  *out = v;
-  return true;
-}
-
-// The fraction after the seconds (".123" -> 123000000 ns); -1 when malformed.
-long long FractionNanos(std::string_view frac) {
-  if (frac.empty()) return 0;
-  if (frac.front() != '.' || frac.size() < 2 || frac.size() > 10) return -1;
-  long long v = 0;
-  if (!Digits(frac, 1, frac.size() - 1, &v)) return -1;
-  for (size_t i = frac.size() - 1; i < 9; ++i) v *= 10;
-  return v;
 }
 
 }  // namespace
@@ -126,44 +104,13 @@ std::string SerializeBackupRecord(const BackupRecord& r) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-std::string FormatBackupTime(system_clock::time_point time) {
-  using namespace std::chrono;
-  auto us = floor<microseconds>(time);
-  auto day = floor<days>(us);
-  year_month_day ymd(day);
-  hh_mm_ss<microseconds> hms(us - day);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%06lld",
-                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
-                static_cast<long long>(hms.subseconds().count()));
-  return buf;
-}
+std::string FormatBackupTime(system_clock::time_point time) { return FormatUtcTime(time); }
 
 Result<system_clock::time_point> ParseBackupTime(std::string_view text) {
-  using namespace std::chrono;
-  Status bad = Status::InvalidArgument("bad backup time '" + std::string(text) +
-                                       "': want YYYY-MM-DDTHH:MM:SS[.ffffff]");
-  std::string_view t = text;
-  if (t.ends_with("Z")) {
-    t.remove_suffix(1);
-  } else if (t.ends_with("+00:00")) {
-    t.remove_suffix(6);
-  }
-  long long y, mo, d, h, mi, s;
-  if (t.size() < 19 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' ||
-      !Digits(t, 0, 4, &y) || !Digits(t, 5, 2, &mo) || !Digits(t, 8, 2, &d) ||
-      !Digits(t, 11, 2, &h) || !Digits(t, 14, 2, &mi) || !Digits(t, 17, 2, &s)) {
-    return bad;
-  }
-  long long nanos = FractionNanos(t.substr(19));
-  year_month_day ymd{year(static_cast<int>(y)), month(static_cast<unsigned>(mo)),
-                     day(static_cast<unsigned>(d))};
-  if (nanos < 0 || !ymd.ok() || h > 23 || mi > 59 || s > 59) return bad;
-  auto since_epoch =
-      sys_days(ymd).time_since_epoch() + hours(h) + minutes(mi) + seconds(s) + nanoseconds(nanos);
-  return system_clock::time_point(duration_cast<system_clock::duration>(since_epoch));
+  Result<system_clock::time_point> t = ParseUtcTime(text);
+  if (t.ok()) return t;
+  return Status::InvalidArgument("bad backup time '" + std::string(text) +
+                                 "': want YYYY-MM-DDTHH:MM:SS[.ffffff]");
 }
 
 Result<std::string> BackupName(std::string_view pattern, system_clock::time_point time) {

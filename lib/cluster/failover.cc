@@ -9,7 +9,7 @@
 #include <charconv>
 #include <map>
 
-#include "backup/backup_record.h"
+#include "core/utc_time.h"
 
 namespace manage::cluster {
 namespace {
@@ -61,6 +61,31 @@ FailoverDecision DecideFailover(const FailoverInputs& in) {
                       in.last_primary_passing ? ", still registered" : ", gone")};
 }
 
+namespace {
+
+// "" when `c` has every transaction any reachable candidate received, its own
+// relay log included; else whose it lacks.
+Result<std::string> MissingFrom(mysql::Flavor flavor, const Candidate& c,
+                                const std::vector<const Candidate*>& reachable) {
+  for (const Candidate* other : reachable) {
+    if (other == &c) continue;
+    auto subset = mysql::GtidIsSubset(flavor, other->received, c.executed);
+    if (!subset.ok()) return subset.status();
+    if (!*subset) return other->node;
+  }
+  auto own = mysql::GtidIsSubset(flavor, c.received, c.executed);
+  if (!own.ok()) return own.status();
+  return *own ? std::string() : c.node + "'s own relay log";
+}
+
+const Candidate* Best(std::vector<const Candidate*> among) {
+  std::sort(among.begin(), among.end(),
+            [](const Candidate* a, const Candidate* b) { return RanksBefore(*a, *b); });
+  return among.front();
+}
+
+}  // namespace
+
 Result<CandidateChoice> ChooseCandidate(mysql::Flavor flavor, const std::vector<Candidate>& all) {
   std::vector<const Candidate*> reachable;
   for (const Candidate& c : all) {
@@ -69,48 +94,49 @@ Result<CandidateChoice> ChooseCandidate(mysql::Flavor flavor, const std::vector<
   if (reachable.empty()) {
     return Status::FailedPrecondition("no candidate could be reached");
   }
-  std::vector<const Candidate*> complete;  // have everything any candidate received
+  std::vector<const Candidate*> leaders;  // have everything, and may lead
+  std::vector<const Candidate*> sources;  // have everything, NO_FAILOVER: may be caught up from
+  std::vector<const Candidate*> behind;   // may lead once caught up from a source
   std::vector<std::string> rejected;
   for (const Candidate* c : reachable) {
-    std::string missing_from;
-    for (const Candidate* other : reachable) {
-      if (other == c) continue;
-      auto subset = mysql::GtidIsSubset(flavor, other->received, c->executed);
-      if (!subset.ok()) return subset.status();
-      if (!*subset) {
-        missing_from = other->node;
-        break;
-      }
-    }
-    // Its own relay log counts too: it must have applied what it received.
-    if (missing_from.empty()) {
-      auto own = mysql::GtidIsSubset(flavor, c->received, c->executed);
-      if (!own.ok()) return own.status();
-      if (!*own) missing_from = c->node + "'s own relay log";
-    }
-    if (!missing_from.empty()) {
-      rejected.push_back(fmt::format("{} lacks transactions of {}", c->node, missing_from));
+    auto missing = MissingFrom(flavor, *c, reachable);
+    if (!missing.ok()) return missing.status();
+    if (!c->errant.empty()) {
+      rejected.push_back(fmt::format("{} has errant transactions {}", c->node, c->errant));
+    } else if (!missing->empty()) {
+      rejected.push_back(fmt::format("{} lacks transactions of {}", c->node, *missing));
+      if (!c->no_failover && c->caught_up) behind.push_back(c);
     } else if (c->no_failover) {
       rejected.push_back(fmt::format("{} has NO_FAILOVER", c->node));
+      if (c->caught_up) sources.push_back(c);
     } else if (!c->caught_up) {
       rejected.push_back(fmt::format("{} did not apply its relay log in time", c->node));
     } else {
-      complete.push_back(c);
+      leaders.push_back(c);
     }
   }
-  if (complete.empty()) {
-    std::string why = "no candidate has every transaction and may lead";
-    for (const std::string& r : rejected) why += "; " + r;
-    return Status::FailedPrecondition(why);
+  if (!leaders.empty()) {
+    const Candidate& best = *Best(leaders);
+    std::string reason = fmt::format("most advanced ({}), priority {}{}",
+                                     best.executed.empty() ? "empty" : best.executed, best.priority,
+                                     best.semi_sync ? ", semi-sync replica" : "");
+    if (leaders.size() > 1) reason += fmt::format(", first of {} equally advanced", leaders.size());
+    return CandidateChoice{best.node, best.executed, reason, ""};
   }
-  std::sort(complete.begin(), complete.end(),
-            [](const Candidate* a, const Candidate* b) { return RanksBefore(*a, *b); });
-  const Candidate& best = *complete.front();
-  std::string reason = fmt::format("most advanced ({}), priority {}{}",
-                                   best.executed.empty() ? "empty" : best.executed, best.priority,
-                                   best.semi_sync ? ", semi-sync replica" : "");
-  if (complete.size() > 1) reason += fmt::format(", first of {} equally advanced", complete.size());
-  return CandidateChoice{best.node, best.executed, reason};
+  if (!sources.empty() && !behind.empty()) {
+    // Only NO_FAILOVER nodes have everything: the best node that may lead
+    // first catches up from one of them (orchestrator's regroup).
+    const Candidate& target = *Best(behind);
+    const Candidate& source = *Best(sources);
+    return CandidateChoice{target.node, source.executed,
+                           fmt::format("priority {}; catches up first from {}, which has every "
+                                       "transaction ({}) but NO_FAILOVER",
+                                       target.priority, source.node, source.executed),
+                           source.node};
+  }
+  std::string why = "no candidate has every transaction and may lead";
+  for (const std::string& r : rejected) why += "; " + r;
+  return Status::FailedPrecondition(why);
 }
 
 Result<std::string> GtidUnion(mysql::Flavor flavor, std::string_view a, std::string_view b) {
@@ -154,82 +180,13 @@ NodeTraits ParseNodeTags(const std::vector<std::string>& tags) {
   return t;
 }
 
-Result<std::vector<ErrantRange>> FindErrant(std::string_view replica_pos,
-                                            std::string_view primary_pos,
-                                            std::string_view primary_binlog_state) {
-  auto replica = mysql::MariaDbGtidPosition::Parse(replica_pos);
-  if (!replica.ok()) return replica.status().Annotate("replica GTID position");
-  auto primary = mysql::MariaDbGtidPosition::Parse(primary_pos);
-  if (!primary.ok()) return primary.status().Annotate("primary GTID position");
-  // gtid_binlog_state has one GTID per (domain, server): parse piece by piece.
-  std::map<std::pair<uint32_t, uint32_t>, uint64_t> known;
-  size_t start = 0;
-  while (start <= primary_binlog_state.size()) {
-    size_t comma = primary_binlog_state.find(',', start);
-    std::string_view piece = primary_binlog_state.substr(
-        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    auto one = mysql::MariaDbGtidPosition::Parse(piece);
-    if (!one.ok()) return one.status().Annotate("primary binlog state");
-    for (const mysql::MariaDbGtid& g : one->gtids()) {
-      uint64_t& seq = known[{g.domain_id, g.server_id}];
-      seq = std::max(seq, g.seqno);
-    }
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  for (const mysql::MariaDbGtid& g : primary->gtids()) {
-    uint64_t& seq = known[{g.domain_id, g.server_id}];
-    seq = std::max(seq, g.seqno);
-  }
-  std::vector<ErrantRange> out;
-  for (const mysql::MariaDbGtid& mine : replica->gtids()) {
-    const mysql::MariaDbGtid* theirs = primary->Find(mine.domain_id);
-    uint64_t domain_seq = theirs ? theirs->seqno : 0;
-    auto it = known.find({mine.domain_id, mine.server_id});
-    if (mine.seqno > domain_seq) {
-      // Ahead of the primary in this domain. Same server: just later
-      // transactions; another server: everything after the primary's point.
-      out.push_back({mine.domain_id, mine.server_id,
-                     it != known.end() ? std::min(it->second, domain_seq) : domain_seq,
-                     mine.seqno});
-    } else if (it != known.end() && it->second < mine.seqno) {
-      out.push_back({mine.domain_id, mine.server_id, it->second, mine.seqno});
-    }
-  }
-  return out;
-}
-
-std::string FormatErrant(const std::vector<ErrantRange>& ranges) {
-  std::string out;
-  for (const ErrantRange& r : ranges) {
-    if (!out.empty()) out += ",";
-    if (r.last_seqno == r.after_seqno + 1) {
-      out += fmt::format("{}-{}-{}", r.domain_id, r.server_id, r.last_seqno);
-    } else {
-      out += fmt::format("{}-{}-{}..{}", r.domain_id, r.server_id, r.after_seqno + 1, r.last_seqno);
-    }
-  }
-  return out;
-}
-
-std::optional<mysql::MariaDbGtid> ParseBinlogEventGtid(std::string_view info) {
-  if (info.rfind("BEGIN ", 0) == 0) info.remove_prefix(6);
-  if (info.rfind("GTID ", 0) != 0) return std::nullopt;
-  info.remove_prefix(5);
-  size_t end = info.find(' ');
-  if (end != std::string_view::npos) info = info.substr(0, end);
-  auto pos = mysql::MariaDbGtidPosition::Parse(info);
-  if (!pos.ok() || pos->gtids().size() != 1) return std::nullopt;
-  return pos->gtids().front();
-}
-
 std::string SerializeHistory(const std::vector<FailoverEvent>& events) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartArray();
   for (const FailoverEvent& e : events) {
     w.StartObject();
-    StringField(w, "time", backup::FormatBackupTime(e.time));
+    StringField(w, "time", FormatUtcTime(e.time));
     StringField(w, "kind", e.kind);
     StringField(w, "old", e.old_primary);
     StringField(w, "new", e.new_primary);
@@ -262,7 +219,7 @@ Result<std::vector<FailoverEvent>> ParseHistory(std::string_view json) {
   for (const rapidjson::Value& v : doc.GetArray()) {
     if (!v.IsObject()) return Status::InvalidArgument("failover history entry is not an object");
     FailoverEvent e;
-    auto time = backup::ParseBackupTime(GetString(v, "time"));
+    auto time = ParseUtcTime(GetString(v, "time"));
     if (!time.ok()) return time.status().Annotate("failover history time");
     e.time = *time;
     e.kind = GetString(v, "kind");
@@ -308,6 +265,7 @@ std::string SerializeDesignation(const Designation& d) {
   StringField(w, "old", d.old_primary);
   StringField(w, "candidate", d.candidate);
   StringField(w, "gtid", d.gtid);
+  StringField(w, "source", d.source);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
@@ -324,6 +282,7 @@ Result<Designation> ParseDesignation(std::string_view json) {
   d.old_primary = GetString(doc, "old");
   d.candidate = GetString(doc, "candidate");
   d.gtid = GetString(doc, "gtid");
+  d.source = GetString(doc, "source");
   return d;
 }
 

@@ -1,10 +1,10 @@
 // Failover decisions, as pure functions over plain structs (table-tested in
 // test/unit/cluster/failover_test.cc). The I/O around them is in
-// lib/hooks/failover.cc; the protocol is described there and in the README.
+// lib/hooks/ (coordinator.cc, switchover.cc); the protocol is described in
+// hooks/failover.h and in the README. Errant transactions: cluster/errant.h.
 //
 //   DecideFailover   may an automatic failover start now? (lock, cooldown)
 //   ChooseCandidate  which node becomes primary, by GTID, priority, semi-sync
-//   FindErrant       which transactions a node has that the primary cannot have
 //   history          the JSON list of failover/switchover events in Consul KV
 //   designation      the failover lock's value: who the coordinator chose
 #pragma once
@@ -56,9 +56,12 @@ FailoverDecision DecideFailover(const FailoverInputs& in);
 struct Candidate {
   std::string node;
   bool reachable = false;
-  std::string error;       // why it could not be read (reachable == false)
-  std::string executed;    // GTIDs applied (MariaDB gtid_current_pos)
-  std::string received;    // executed plus what its relay log holds
+  std::string error;     // why it could not be read (reachable == false)
+  std::string executed;  // GTIDs applied (MariaDB gtid_current_pos)
+  // What it got from the primary: executed plus what its relay log holds;
+  // for a node with errant transactions, without them.
+  std::string received;
+  std::string errant;      // its own writes as a replica (cluster/errant.h); never a candidate
   bool caught_up = false;  // applied its whole relay log within MAX_FAILOVER_LAG
   int priority = 0;        // FAILOVER_PRIORITY
   bool no_failover = false;
@@ -67,14 +70,18 @@ struct Candidate {
 
 struct CandidateChoice {
   std::string node;  // the new primary
-  std::string gtid;  // its executed GTIDs: what every other candidate's must be within
+  std::string gtid;  // what it must have applied before it leads
   std::string reason;
+  std::string source;  // when not empty: it must first catch up from this node
 };
 
 // The candidate that has every transaction any reachable candidate received
-// (never one that lacks something another has), among those allowed to lead
-// and caught up; ties go to the highest FAILOVER_PRIORITY, then a semi-sync
-// replica, then the smallest name. FailedPrecondition (saying why) when no
+// (never one that lacks something another has), among those allowed to lead,
+// caught up and without errant transactions (however advanced those make it
+// look); ties go to the highest FAILOVER_PRIORITY, then a semi-sync replica,
+// then the smallest name. When only NO_FAILOVER nodes have everything, the
+// best node that may lead is chosen with one of them as its source: it
+// catches up from it first (orchestrator's regroup). FailedPrecondition (saying why) when no
 // candidate qualifies; InvalidArgument for an unparsable GTID.
 Result<CandidateChoice> ChooseCandidate(mysql::Flavor flavor, const std::vector<Candidate>& all);
 
@@ -90,36 +97,6 @@ struct NodeTraits {
   bool no_failover = false;
 };
 NodeTraits ParseNodeTags(const std::vector<std::string>& tags);
-
-// ---- Errant transactions -------------------------------------------------------
-
-// Transactions of server `server_id` in `domain_id` after `after_seqno`, up to
-// `last_seqno`, that a replica has and its primary cannot have.
-struct ErrantRange {
-  uint32_t domain_id = 0;
-  uint32_t server_id = 0;
-  uint64_t after_seqno = 0;
-  uint64_t last_seqno = 0;
-  bool operator==(const ErrantRange&) const = default;
-};
-
-// MariaDB. A replica's position (gtid_current_pos) against its would-be
-// primary's gtid_current_pos and gtid_binlog_state (the last seqno it has from
-// each server in each domain). In each domain, the replica's last GTID d-s-n is
-// errant when the primary's position is behind n, or when the primary's
-// binlog state shows server s only up to a seqno below n (the primary's history
-// moved on without that server's later transactions). A server the primary's
-// state does not mention cannot be judged here; MariaDB's own check at connect
-// time still applies.
-Result<std::vector<ErrantRange>> FindErrant(std::string_view replica_pos,
-                                            std::string_view primary_pos,
-                                            std::string_view primary_binlog_state);
-
-std::string FormatErrant(const std::vector<ErrantRange>& ranges);
-
-// The GTID of a binlog event from SHOW BINLOG EVENTS' Info column: "BEGIN GTID
-// 0-1-5" or "GTID 0-1-5" (DDL); nullopt for anything else.
-std::optional<mysql::MariaDbGtid> ParseBinlogEventGtid(std::string_view info);
 
 // ---- History -----------------------------------------------------------------
 
@@ -156,6 +133,7 @@ struct Designation {
   std::string old_primary;
   std::string candidate;  // empty while still choosing
   std::string gtid;       // the candidate must have all of these before it promotes
+  std::string source;     // when not empty: replicate from this node to get them first
   bool operator==(const Designation&) const = default;
 };
 

@@ -69,10 +69,10 @@ Result<bool> PrimaryLock::Acquire() {
   return *acquired;
 }
 
-Status PrimaryLock::Release() {
+Status PrimaryLock::Release(const std::string& next_holder) {
   std::string id = state_->Session();
   if (id.empty()) return Status::Ok();
-  auto released = consul_->Release(config_->keys.primary_key, id);
+  auto released = consul_->Release(config_->keys.primary_key, id, next_holder);
   if (!released.ok()) return released.status();
   Status s = consul_->DestroySession(id);
   if (!s.ok() && s.code() != Code::kNotFound) return s;

@@ -40,8 +40,10 @@ class PrimaryLock {
   // passing yet: Consul refuses to tie a session to it.
   Result<bool> Acquire();
 
-  // Releases PRIMARY_KEY and destroys the session (planned hand-over).
-  Status Release();
+  // Releases PRIMARY_KEY and destroys the session (planned hand-over). The
+  // key's value becomes `next_holder`: the only node that may take it now
+  // (DecideRole), never this one coming back with stale data.
+  Status Release(const std::string& next_holder);
 
   consul::SessionSpec Spec() const;
 

@@ -53,17 +53,23 @@ RoleDecision DecideRole(const RoleInputs& in) {
     }
     return {RoleAction::kFollow, in.lock.value, "another node holds the lock"};
   }
-  // The lock is free.
+  // The lock is free. Only the node its value names may take it (its last
+  // holder, or the target a switchover released it to), or a new node when
+  // it names nobody: the first bootstrap. Anyone else goes through a failover,
+  // which compares every node's transactions first.
+  const bool names_me = in.lock.value == in.my_node;
+  const bool names_nobody = in.lock.value.empty();
   if (in.last_role == Role::kPrimary) {
-    if (!in.lock.value.empty() && in.lock.value != in.my_node) {
-      // Another node held the lock after us: a failover happened while this
-      // node was away. Its data may hold transactions the cluster never got;
-      // it must rejoin through the failover path, never simply take over.
-      return {RoleAction::kOrphaned, "",
-              "this node was primary, but " + in.lock.value +
-                  " held the lock since; rejoining as a replica"};
-    }
-    return {RoleAction::kAcquire, "", "this node was primary and the lock is free"};
+    if (names_me) return {RoleAction::kAcquire, "", "this node was primary and the lock names it"};
+    // Another node held the lock after us (a failover while this node was
+    // away), or it was handed over and the value lost: this node's data may
+    // hold transactions the cluster never got, or lack the newest ones. It
+    // must rejoin through the failover path, never simply take over.
+    return {RoleAction::kOrphaned, "",
+            names_nobody ? "this node was primary, but the free lock names nobody; "
+                           "rejoining through a failover"
+                         : "this node was primary, but " + in.lock.value +
+                               " held the lock since; rejoining as a replica"};
   }
   if (in.replication_configured || in.last_role == Role::kReplica) {
     return {RoleAction::kOrphaned, "", "replica with no primary: waiting for failover"};
@@ -71,6 +77,11 @@ RoleDecision DecideRole(const RoleInputs& in) {
   if (in.origin == Origin::kSnapshot) {
     return {RoleAction::kWait, "",
             "restored from a snapshot but no primary holds the lock; waiting for one"};
+  }
+  if (!names_nobody && !names_me) {
+    return {RoleAction::kWait, "",
+            "the free lock names " + in.lock.value +
+                ": a new node never takes over a cluster; waiting for a primary"};
   }
   return {RoleAction::kAcquire, "", "no primary yet: this node may bootstrap the cluster"};
 }

@@ -86,9 +86,10 @@ class Consul {
   // NotFound when the session no longer exists.
   virtual Result<bool> Acquire(const std::string& key, const std::string& session,
                                const std::string& value) = 0;
-  // Returns false when `session` does not hold the key. Like Consul, leaves the
-  // key's value empty (the release request has no body).
-  virtual Result<bool> Release(const std::string& key, const std::string& session) = 0;
+  // Returns false when `session` does not hold the key. Like Consul, the
+  // request's body becomes the key's value: `value` ("" leaves it empty).
+  virtual Result<bool> Release(const std::string& key, const std::string& session,
+                               const std::string& value) = 0;
   virtual Status Delete(const std::string& key) = 0;
   // Runs `ops` atomically: all of them, or none when one fails. Aborted with
   // Consul's reason for each failed op ("op 0: failed session check for key
@@ -124,7 +125,8 @@ class HttpConsul final : public Consul {
                            uint64_t index) override;
   Result<bool> Acquire(const std::string& key, const std::string& session,
                        const std::string& value) override;
-  Result<bool> Release(const std::string& key, const std::string& session) override;
+  Result<bool> Release(const std::string& key, const std::string& session,
+                       const std::string& value) override;
   Status Delete(const std::string& key) override;
   Status Txn(const std::vector<TxnOp>& ops) override;
   Result<std::vector<ServiceInstance>> Health(const std::string& service,

@@ -206,12 +206,13 @@ Result<bool> HttpConsul::Acquire(const std::string& key, const std::string& sess
   return BoolResponse(r, what);
 }
 
-Result<bool> HttpConsul::Release(const std::string& key, const std::string& session) {
+Result<bool> HttpConsul::Release(const std::string& key, const std::string& session,
+                                 const std::string& value) {
   MANAGE_RETURN_IF_ERROR(RequireNonEmpty(key, "key"));
   MANAGE_RETURN_IF_ERROR(RequireNonEmpty(session, "session ID"));
   const std::string what = "release key " + Quoted(key) + " for session " + Quoted(session);
   const std::string path = KeyPath(key) + "?release=" + http::UrlEncode(session);
-  return BoolResponse(Send(transport_, address_, "PUT", path, "", what), what);
+  return BoolResponse(Send(transport_, address_, "PUT", path, value, what), what);
 }
 
 Status HttpConsul::Delete(const std::string& key) {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cctype>
+#include <charconv>
 
 namespace manage {
 namespace {
@@ -18,6 +19,18 @@ bool IsValidServiceName(const std::string& s) {
   if (s.size() < 2 || !std::islower(static_cast<unsigned char>(s[0]))) return false;
   for (char c : s) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+  }
+  return true;
+}
+
+// A schema name that needs no quoting beyond backticks: it is written into
+// SQL (CREATE DATABASE, GRANT) and must never carry SQL of its own.
+bool IsPlainIdentifier(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '$' && c != '-') {
+      return false;
+    }
   }
   return true;
 }
@@ -48,6 +61,10 @@ void ReadMySql(EnvReader& r, const HostFacts& host, MySqlSettings& m) {
   if (m.repl_user.empty() != m.repl_password.empty()) {
     r.Fail(m.repl_user.empty() ? "MYSQL_REPL_USER" : "MYSQL_REPL_PASSWORD",
            "MYSQL_REPL_USER and MYSQL_REPL_PASSWORD must be set together");
+  }
+  if (!m.database.empty() && !IsPlainIdentifier(m.database)) {
+    r.Fail("MYSQL_DATABASE",
+           fmt::format("'{}' must be 1 to 64 letters, digits, '_', '$' or '-'", m.database));
   }
   if (m.datadir.empty() || m.datadir[0] != '/') {
     r.Fail("MYSQL_DATADIR", fmt::format("'{}' is not an absolute path", m.datadir));
@@ -123,12 +140,81 @@ void ReadFailover(EnvReader& r, const std::string& svc, const std::string& prima
     f.errant_policy = ErrantPolicy::kRefuse;
   } else if (policy == "reclone") {
     f.errant_policy = ErrantPolicy::kReclone;
+  } else if (policy == "flashback") {
+    f.errant_policy = ErrantPolicy::kFlashback;
   } else {
-    r.Fail("ERRANT_POLICY", fmt::format("'{}': use refuse or reclone", policy));
+    r.Fail("ERRANT_POLICY", fmt::format("'{}': use refuse, reclone or flashback", policy));
   }
   f.semi_sync = r.Flag("SEMI_SYNC", false);
   f.semi_sync_timeout =
       std::chrono::seconds(r.Int("SEMI_SYNC_TIMEOUT", f.semi_sync_timeout.count(), 1, 30 * 86400));
+}
+
+// A number of seconds, as ContainerPilot's interval and ttl take them.
+std::chrono::milliseconds Seconds(EnvReader& r, const std::string& name,
+                                  std::chrono::milliseconds fallback) {
+  std::string v = r.String(name);
+  if (v.empty()) return fallback;
+  double s = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), s);
+  if (ec != std::errc() || ptr != v.data() + v.size() || !(s > 0) || s > 86400) {
+    r.Fail(name, fmt::format("'{}' is not a number of seconds", v));
+    return fallback;
+  }
+  return std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+}
+
+// A Go duration as ContainerPilot's timeout takes it: "5s", "1500ms", "1m30s".
+std::chrono::milliseconds GoDuration(EnvReader& r, const std::string& name,
+                                     std::chrono::milliseconds fallback) {
+  std::string v = r.String(name);
+  if (v.empty()) return fallback;
+  double total_ms = 0;
+  std::string_view rest = v;
+  while (!rest.empty()) {
+    double n = 0;
+    auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), n);
+    if (ec != std::errc()) break;
+    rest.remove_prefix(static_cast<size_t>(ptr - rest.data()));
+    double unit = 0;
+    for (auto [suffix, ms] : {std::pair{"ms", 1.0}, {"s", 1000.0}, {"m", 60000.0}, {"h", 3.6e6}}) {
+      if (rest.rfind(suffix, 0) == 0) {
+        unit = ms;
+        rest.remove_prefix(std::string_view(suffix).size());
+        break;
+      }
+    }
+    if (unit == 0) break;
+    total_ms += n * unit;
+    if (rest.empty()) return std::chrono::milliseconds(static_cast<int64_t>(total_ms));
+  }
+  r.Fail(name, fmt::format("'{}' is not a duration such as 5s or 1500ms", v));
+  return fallback;
+}
+
+// Fencing comes first only while T + D > 2I + H (README, "Fencing: the
+// timing argument"), and a pass must reach its fence before ContainerPilot
+// kills it.
+void ReadHealthTiming(EnvReader& r, const Config& c, HealthTiming& h) {
+  using std::chrono::milliseconds;
+  h.interval = Seconds(r, "HEALTH_INTERVAL", h.interval);
+  h.ttl = Seconds(r, "HEALTH_TTL", h.ttl);
+  h.timeout = GoDuration(r, "HEALTH_TIMEOUT", h.timeout);
+  auto ms = [](milliseconds d) { return fmt::format("{:g}", d.count() / 1000.0); };
+  milliseconds lock_delay = c.lock_delay;
+  if (h.ttl + lock_delay <= 2 * h.interval + kFenceBound) {
+    r.Fail("HEALTH_TTL",
+           fmt::format("HEALTH_TTL={}s + SESSION_LOCK_DELAY={}s must exceed 2 x "
+                       "HEALTH_INTERVAL={}s + {}s (the longest a health pass takes to fence "
+                       "itself): otherwise a primary that lost its lock can still take writes "
+                       "when another node is promoted",
+                       ms(h.ttl), ms(lock_delay), ms(h.interval), ms(kFenceBound)));
+  }
+  if (h.timeout <= kFenceBound) {
+    r.Fail("HEALTH_TIMEOUT",
+           fmt::format("{}s: must exceed {}s, the longest a health pass takes to fence itself",
+                       ms(h.timeout), ms(kFenceBound)));
+  }
 }
 
 }  // namespace
@@ -138,6 +224,21 @@ std::string SnapshotBackendAsGiven(const EnvReader& r) {
       r.Has("SNAPSHOT_BACKEND") ? r.String("SNAPSHOT_BACKEND") : r.String("BACKUP_DRIVER", "manta");
   for (char& c : backend) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return backend;
+}
+
+std::vector<std::string> Config::Secrets() const {
+  std::vector<std::string> out;
+  for (const std::string& s :
+       {mysql.password, mysql.repl_password, mysql.root_password, snapshot.encryption_key}) {
+    if (!s.empty()) out.push_back(s);
+  }
+  // Tokens and object-store credentials, read from the environment as given.
+  for (const char* name : {"CONSUL_HTTP_TOKEN", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+                           "MINIO_SECRET_KEY", "MANTA_PRIVATE_KEY"}) {
+    auto it = env.find(name);
+    if (it != env.end() && !it->second.empty()) out.push_back(it->second);
+  }
+  return out;
 }
 
 std::string ContainerPilotIpVariable(const std::string& job_name) {
@@ -166,6 +267,7 @@ Result<Config> LoadConfig(const Env& env, const HostFacts& host) {
   c.max_replica_lag =
       std::chrono::seconds(r.Int("MAX_REPLICA_LAG", c.max_replica_lag.count(), 0, 86400));
   ReadFailover(r, svc, c.keys.primary_key, c.failover);
+  ReadHealthTiming(r, c, c.health);
   auto level = ParseLogLevel(r.String("LOG_LEVEL", "INFO"));
   if (level.ok()) {
     c.log_level = *level;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/env.h"
 #include "core/log.h"
@@ -68,8 +69,9 @@ struct SnapshotSettings {
 };
 
 enum class ErrantPolicy {
-  kRefuse,   // refuse to replicate, fail health, log the errant GTIDs
-  kReclone,  // also move the datadir aside and re-provision from a snapshot
+  kRefuse,     // refuse to replicate, fail health, log the errant GTIDs
+  kReclone,    // also move the datadir aside and re-provision from a snapshot
+  kFlashback,  // revert them (row changes), then rejoin; reclone when it cannot
 };
 
 // Failover, switchover and semi-synchronous replication. FAILOVER_PRIORITY and
@@ -92,6 +94,28 @@ struct FailoverSettings {
   std::chrono::seconds semi_sync_timeout{86400};
 };
 
+// The health checks' timing, ContainerPilot's settings (containerpilot.json5
+// reads the same variables with the same defaults). manage reads them only to
+// refuse, at start, a timing that breaks the fencing argument.
+struct HealthTiming {
+  std::chrono::milliseconds interval{2000};  // HEALTH_INTERVAL (I)
+  std::chrono::milliseconds ttl{7000};       // HEALTH_TTL (T)
+  std::chrono::milliseconds timeout{5000};   // HEALTH_TIMEOUT: ContainerPilot kills a pass then
+};
+
+// The fencing budget of a health pass (README, "Fencing: the timing
+// argument"). Each Consul request of a pass gets kHealthConsulTimeout, the
+// name lookup included; a pass on a primary that has not proven it holds
+// PRIMARY_KEY kProofDeadline after it started is fenced by its watchdog; a
+// fence (kill clients, set read_only) takes at most kFenceBudget. H, the
+// longest from a pass's start to its fence, is their sum with the start-up.
+inline constexpr std::chrono::milliseconds kHealthConsulTimeout{1000};
+inline constexpr std::chrono::milliseconds kProofDeadline{2400};
+inline constexpr std::chrono::milliseconds kFenceBudget{500};
+inline constexpr std::chrono::milliseconds kPassStartUp{100};
+inline constexpr std::chrono::milliseconds kFenceBound =
+    kPassStartUp + kProofDeadline + kFenceBudget;
+
 struct Config {
   std::string service_name = "mysql";
   std::string primary_service;  // ${SERVICE_NAME}-primary: the advertised primary job
@@ -104,6 +128,7 @@ struct Config {
   // take PRIMARY_KEY for this long. See the README's fencing timing argument.
   std::chrono::seconds lock_delay{1};
   std::chrono::seconds max_replica_lag{30};
+  HealthTiming health;
   LogLevel log_level = LogLevel::kInfo;
   bool log_json = false;
   MySqlSettings mysql;
@@ -111,6 +136,19 @@ struct Config {
   SnapshotSettings snapshot;
   FailoverSettings failover;
   Env env;  // the environment it was read from (Consul and store settings read it)
+
+  // How long a primary stays writable for new connections after a health
+  // pass proved it holds the lock (hooks/local_db.h, MakeWritable): until the
+  // earliest moment another node could be promoted, T + D - I after the pass,
+  // less the time the pass may have taken to prove it. LoadConfig's timing
+  // check makes it longer than I + 0.6 s, so the next pass renews it first.
+  std::chrono::milliseconds WriteLease() const {
+    return health.ttl + lock_delay - health.interval - kProofDeadline;
+  }
+
+  // Every secret of the configuration (passwords, the Consul ACL token), for
+  // the logger to mask; empty ones left out.
+  std::vector<std::string> Secrets() const;
 
   // The name this node goes by in Consul and KV values: the ContainerPilot
   // service ID "<service>-<hostname>".

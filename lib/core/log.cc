@@ -129,12 +129,25 @@ void Logger::Log(LogLevel level, std::string_view msg, const LogFields& fields) 
   sink_(Format(level, msg, fields));
 }
 
+std::string Logger::Mask(std::string text) const {
+  for (const std::string& secret : *secrets_) {
+    for (size_t pos = text.find(secret); pos != std::string::npos;
+         pos = text.find(secret, pos + 3)) {
+      text.replace(pos, secret.size(), "***");
+    }
+  }
+  return text;
+}
+
 std::string Logger::Format(LogLevel level, std::string_view msg, const LogFields& fields) const {
   std::vector<std::pair<std::string, std::string>> all = {{"ts", Timestamp()},
                                                           {"level", LevelName(level)}};
   all.insert(all.end(), context_.begin(), context_.end());
   all.emplace_back("msg", std::string(msg));
   all.insert(all.end(), fields.begin(), fields.end());
+  // Masked before escaping: a secret holding '"' or '\' no longer matches
+  // once it is escaped. The whole line again after, for a secret cut across.
+  for (auto& [key, value] : all) value = Mask(std::move(value));
   std::string line;
   if (json_) {
     line = "{";
@@ -149,13 +162,7 @@ std::string Logger::Format(LogLevel level, std::string_view msg, const LogFields
       line += all[i].first + "=" + LogfmtValue(all[i].second);
     }
   }
-  for (const std::string& secret : *secrets_) {
-    for (size_t pos = line.find(secret); pos != std::string::npos;
-         pos = line.find(secret, pos + 3)) {
-      line.replace(pos, secret.size(), "***");
-    }
-  }
-  return line;
+  return Mask(std::move(line));
 }
 
 }  // namespace manage

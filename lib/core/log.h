@@ -42,6 +42,7 @@ class Logger {
 
  private:
   std::string Format(LogLevel level, std::string_view msg, const LogFields& fields) const;
+  std::string Mask(std::string text) const;
 
   LogSink sink_;
   LogLevel level_;

@@ -53,6 +53,12 @@ struct Deps {
   // Starts `argv` (this binary's subcommand) detached from the calling hook, so
   // long work such as the first snapshot never holds up a health check.
   std::function<Status(const std::vector<std::string>& argv)> spawn_detached;
+  // Asked right before mysqld is made writable; false: stay read-only (a
+  // health pass whose watchdog fenced it). Unset: always allowed.
+  std::function<bool()> may_unfence;
+  // A health pass: ContainerPilot kills it at HEALTH_TIMEOUT, so work that
+  // takes seconds (a flashback) goes to a detached hook instead.
+  bool in_health_pass = false;
 };
 
 }  // namespace manage::hooks

@@ -1,5 +1,9 @@
 // Failover and switchover: who holds which lock, in what order, and what every
-// node sees meanwhile. The decisions themselves are pure (cluster/failover.h).
+// node sees meanwhile. The decisions themselves are pure (cluster/failover.h,
+// and the failover hook's loop in cluster/failover_loop.h). Code: the
+// coordinator and promotion in coordinator.cc, the switchover in
+// switchover.cc, the history in failover_history.cc, shared parts in
+// failover_parts.h.
 //
 // Locks
 //   PRIMARY_KEY        the primary's session (tied to its service check). Only
@@ -13,13 +17,18 @@
 // free and nobody coordinating):
 //   1. The lock is free. Every node that notices tries FAILOVER_LOCK_KEY; one
 //      wins and coordinates, the others wait, polling both keys.
-//   2. The coordinator checks the gate (cooldown), reads every passing
-//      ${SERVICE_NAME} instance except the lost primary over TCP (GTIDs,
-//      relay log, semi-sync), waits up to MAX_FAILOVER_LAG for each to apply
-//      what it received, chooses (ChooseCandidate) and writes the Designation.
+//   2. The coordinator checks the gate (cooldown), reads every registered
+//      ${SERVICE_NAME} instance except the lost primary over TCP, passing or
+//      not (GTIDs, relay log, semi-sync, its own errant writes; one that does
+//      not answer is asked again), waits up to MAX_FAILOVER_LAG for each to
+//      apply what it received, chooses (ChooseCandidate: never a node with
+//      errant writes) and writes the Designation.
 //   3. The candidate (the coordinator itself, or a waiter that reads the
-//      Designation) waits for the GTIDs, stops replication, takes PRIMARY_KEY
-//      with its own session (retrying through the lock-delay), clears its
+//      Designation) replicates from the Designation's source if it names one
+//      (a NO_FAILOVER node that alone has every transaction), waits for the
+//      GTIDs, stops replication, takes PRIMARY_KEY
+//      with its own session (retrying through the lock-delay, and while its
+//      own check is critical), clears its
 //      replica configuration and only then turns read_only off.
 //   4. The coordinator waits for the candidate to hold PRIMARY_KEY, appends the
 //      event to the history, releases its lock; every other node repoints by
@@ -27,16 +36,16 @@
 // If the coordinator dies, its session dies with its check and the key is
 // deleted: waiters see no coordinator and a free PRIMARY_KEY and try again.
 // If the candidate dies before taking PRIMARY_KEY, the coordinator's wait
-// times out, it releases, and the next attempt excludes the dead node (it is
-// no longer passing). Nobody is ever writable without holding PRIMARY_KEY.
+// times out, it releases, and the next attempt excludes the dead node (it no
+// longer answers). Nobody is ever writable without holding PRIMARY_KEY.
 //
 // Switchover (`manage switchover`, and pre_stop on a clean stop), run on the
 // primary P: P takes FAILOVER_LOCK_KEY and designates the target T; T's next
 // health pass starts a waiter, which marks itself armed; P fences itself
 // (read_only ON, application connections killed), publishes its GTIDs, waits
-// until T has applied them, and releases PRIMARY_KEY (a voluntary release has
-// no lock-delay); T's waiter takes it within one poll and promotes; P then
-// repoints to T. Writes are blocked from P's fence to T's promotion.
+// until T has applied them, and releases PRIMARY_KEY naming T (a voluntary
+// release has no lock-delay; only T may take a free lock that names it); T's waiter takes it within
+// one poll and promotes; P then repoints to T. Writes are blocked from P's fence to T's promotion.
 //
 // On P itself the switchover runs beside P's own health passes, each of which
 // reads PRIMARY_KEY and then converges mysqld to what it read. Interleaved, a

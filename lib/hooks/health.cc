@@ -8,10 +8,14 @@
 // requests (read PRIMARY_KEY; renew on the primary) on loopback.
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "cluster/node_state.h"
 #include "cluster/primary_lock.h"
 #include "cluster/role.h"
+#include "hooks/errant.h"
 #include "hooks/failover.h"
+#include "hooks/fence_watchdog.h"
 #include "hooks/file_lock.h"
 #include "hooks/hooks.h"
 #include "hooks/local_db.h"
@@ -81,12 +85,20 @@ Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::Pri
     case cluster::RoleAction::kAcquire:
       return TryBecomePrimary(deps, db, state, lock);
     case cluster::RoleAction::kFollow:
+      MANAGE_RETURN_IF_ERROR(CheckOwnErrant(deps, db, state, replica));
       return ReplicaPass(deps, db, state, d.primary, replica);
     case cluster::RoleAction::kOrphaned:
       MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, db, true, d.reason));
       if (!view.failover_held) {
         // on_change normally starts the failover; this catches a missed event.
         SpawnFailoverIfIdle(deps, state, "no primary holds the lock and nobody coordinates");
+      }
+      MANAGE_RETURN_IF_ERROR(CheckOwnErrant(deps, db, state, replica));
+      if (!replica.configured && view.value.empty() && in.last_role == cluster::Role::kPrimary) {
+        // The lock names nobody (Consul lost it, or a release without a
+        // name): a former primary with no replica role is a failover
+        // candidate like the others, and may well be the most advanced.
+        return Status::Ok();
       }
       return CheckReplicaHealth(deps, replica).Annotate("no primary");
     case cluster::RoleAction::kWait:
@@ -111,6 +123,7 @@ Status DuringHandover(Deps& deps, cluster::NodeState& state) {
 
 Status Health(Deps& deps, const Args& args) {
   MANAGE_RETURN_IF_ERROR(CheckArgs(args, {"--primary"}));
+  deps.in_health_pass = true;
   cluster::NodeState state(deps.fs, deps.config->state_dir);
   if (HasFlag(args, "--primary")) return PrimaryOnly(deps, state);
   // The whole decision below, from reading the lock to converging mysqld,
@@ -122,6 +135,10 @@ Status Health(Deps& deps, const Args& args) {
     return DuringHandover(deps, state);
   }
 
+  // A primary's pass fences itself if it cannot prove in time that it holds
+  // the lock, whatever it is stuck on (fence_watchdog.h).
+  std::optional<FenceWatchdog> watchdog;
+  if (state.LastRole() == cluster::Role::kPrimary) watchdog.emplace(deps);
   auto db = ConnectLocal(deps);
   if (!db.ok()) return db.status();
   auto replica = mysql::ReadReplicaStatus(*db->conn, db->dialect);
@@ -136,7 +153,8 @@ Status Health(Deps& deps, const Args& args) {
     // next passing pass makes it writable again if it still holds the lock.
     // This is what bounds the time a node can stay writable after losing
     // the lock (README: fencing timing).
-    (void)EnsureReadOnly(deps, *db, true, "fenced: " + s.message());
+    Status fenced = EnsureReadOnly(deps, *db, true, "fenced: " + s.message());
+    if (!fenced.ok()) deps.log.Error("could not fence mysqld", {{"error", fenced.message()}});
   }
   return s;
 }

@@ -146,12 +146,30 @@ Status Restore(Deps& deps, cluster::NodeState& state, const backup::BackupRecord
   return Status::Ok();
 }
 
+// The time-zone tables, as SQL for mariadb-install-db's --extra-file.
+Result<std::string> TimeZoneSql(Deps& deps) {
+  sys::Command dump;
+  dump.argv = {"mariadb-tzinfo-to-sql", "/usr/share/zoneinfo"};
+  auto sql = deps.runner->Run(dump);
+  if (!sql.ok()) return sql.status().Annotate("mariadb-tzinfo-to-sql");
+  MANAGE_RETURN_IF_ERROR(sys::CheckExit("mariadb-tzinfo-to-sql", *sql));
+  return sql->stdout_data;
+}
+
 Status Initialize(Deps& deps, cluster::NodeState& state) {
   const MySqlSettings& m = deps.config->mysql;
   deps.log.Info("no primary and no snapshot: initialising a new database",
                 {{"datadir", m.datadir}});
   MANAGE_RETURN_IF_ERROR(deps.fs->MakeDirs(m.datadir, 0750));
   if (RunningAsRoot()) MANAGE_RETURN_IF_ERROR(deps.fs->ChownRecursive(m.datadir, m.os_user));
+  // Time zones load with the system tables, on every node that initialises
+  // (a restored node has them from its snapshot): thousands of inserts that
+  // replication never has to carry, and that a primary killed while loading
+  // cannot leave behind as errant transactions.
+  auto tz = TimeZoneSql(deps);
+  if (!tz.ok()) return tz.status();
+  const std::string tz_file = m.tmpdir + "/manage-timezones.sql";
+  MANAGE_RETURN_IF_ERROR(deps.fs->WriteFileAtomic(tz_file, *tz, 0644));
   // --no-defaults: the bootstrap must not write binlogs (my.cnf enables them),
   // so every freshly initialised node starts with the same, empty GTID state.
   sys::Command cmd;
@@ -161,8 +179,10 @@ Status Initialize(Deps& deps, cluster::NodeState& state) {
               "--user=" + m.os_user,
               "--auth-root-authentication-method=socket",
               "--skip-test-db",
-              "--tmpdir=" + m.tmpdir};
+              "--tmpdir=" + m.tmpdir,
+              "--extra-file=" + tz_file};
   auto r = deps.runner->Run(cmd);
+  (void)deps.fs->RemoveFile(tz_file);
   if (!r.ok()) return r.status().Annotate("mariadb-install-db");
   MANAGE_RETURN_IF_ERROR(sys::CheckExit("mariadb-install-db", *r));
   return state.SetOrigin(cluster::Origin::kInit);

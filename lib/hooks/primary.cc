@@ -1,10 +1,9 @@
 #include "hooks/primary.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include "hooks/file_lock.h"
+#include "mysql/password.h"
 #include "mysql/replica_status.h"
 #include "mysql/replication_sql.h"
 
@@ -13,35 +12,28 @@ namespace {
 
 using mysql::SqlQuote;
 
-std::string RandomPassword() {
-  static const char kAlphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-  unsigned char bytes[24];
-  int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd >= 0 ? ::read(fd, bytes, sizeof bytes) : -1;
-  if (fd >= 0) ::close(fd);
-  if (n != static_cast<ssize_t>(sizeof bytes)) return "";
-  std::string out;
-  for (unsigned char b : bytes) out += kAlphabet[b % (sizeof kAlphabet - 1)];
-  return out;
-}
-
-// root@localhost keeps unix_socket (manage's own way in) and gains a password.
+// root@localhost keeps unix_socket (manage's own way in) and gains a password,
+// sent as its hash: the statement is binlogged, and so replicated.
 Status SetRootPassword(Deps& deps, LocalDb& db, cluster::NodeState& state) {
   const MySqlSettings& m = deps.config->mysql;
   std::string password = m.root_password;
   if (password.empty()) {
     if (!m.random_root_password) return Status::Ok();
-    password = RandomPassword();
-    if (password.empty()) return Status::Internal("cannot read /dev/urandom");
+    auto random = mysql::RandomPassword(24);
+    if (!random.ok()) return random.status().Annotate("generating the root password");
+    password = *random;
     std::string path = state.Path("root-password");
     MANAGE_RETURN_IF_ERROR(deps.fs->WriteFileAtomic(path, password + "\n", 0600));
     deps.log.Info("generated a random root password", {{"stored_in", path}});
   }
   deps.log.AddSecret(password);
+  auto hash = mysql::NativePasswordHash(password);
+  if (!hash.ok()) return hash.status();
+  deps.log.AddSecret(*hash);
   std::string sql = fmt::format(
       "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password "
-      "USING PASSWORD({})",
-      SqlQuote(password));
+      "USING {}",
+      SqlQuote(*hash));
   MANAGE_RETURN_IF_ERROR(db.conn->Execute(sql));
   if (m.onetime_password) {
     MANAGE_RETURN_IF_ERROR(db.conn->Execute("ALTER USER 'root'@'localhost' PASSWORD EXPIRE"));
@@ -75,14 +67,14 @@ namespace {
 
 Status Bootstrap(Deps& deps, LocalDb& db, cluster::NodeState& state) {
   deps.log.Info("bootstrapping the first primary");
-  for (const std::string& sql : BootstrapSql(*deps.config)) {
-    MANAGE_RETURN_IF_ERROR(db.conn->Execute(sql));
-  }
+  auto statements = BootstrapSql(*deps.config);
+  if (!statements.ok()) return statements.status();
+  for (const std::string& sql : *statements) MANAGE_RETURN_IF_ERROR(db.conn->Execute(sql));
   MANAGE_RETURN_IF_ERROR(SetRootPassword(deps, db, state));
   MANAGE_RETURN_IF_ERROR(state.SetBootstrapped());
-  // Time zones (seconds of work) and the first snapshot run detached: a health
-  // pass that outlived the check's TTL would cost this node its lock.
-  deps.log.Info("bootstrap complete; loading time zones and taking the first snapshot",
+  // The first snapshot runs detached: a health pass that outlived the check's
+  // TTL would cost this node its lock. (Time zones were loaded by pre_start.)
+  deps.log.Info("bootstrap complete; taking the first snapshot",
                 {{"log", state.Path("detached.log")}});
   if (deps.spawn_detached) {
     Status s = deps.spawn_detached({"snapshot"});
@@ -93,23 +85,27 @@ Status Bootstrap(Deps& deps, LocalDb& db, cluster::NodeState& state) {
 
 }  // namespace
 
-std::vector<std::string> BootstrapSql(const Config& config) {
+Result<std::vector<std::string>> BootstrapSql(const Config& config) {
   const MySqlSettings& m = config.mysql;
+  auto app_hash = mysql::NativePasswordHash(m.password);
+  if (!app_hash.ok()) return app_hash.status();
+  auto repl_hash = mysql::NativePasswordHash(m.repl_password);
+  if (!repl_hash.ok()) return repl_hash.status();
   std::vector<std::string> out;
   if (!m.database.empty()) {
     out.push_back(fmt::format("CREATE DATABASE IF NOT EXISTS `{}`", m.database));
   }
   if (!m.user.empty()) {
-    out.push_back(fmt::format("CREATE USER IF NOT EXISTS {}@'%' IDENTIFIED BY {}", SqlQuote(m.user),
-                              SqlQuote(m.password)));
+    out.push_back(fmt::format("CREATE USER IF NOT EXISTS {}@'%' IDENTIFIED BY PASSWORD {}",
+                              SqlQuote(m.user), SqlQuote(*app_hash)));
     if (!m.database.empty()) {
       out.push_back(
           fmt::format("GRANT ALL PRIVILEGES ON `{}`.* TO {}@'%'", m.database, SqlQuote(m.user)));
     }
   }
   if (!m.repl_user.empty()) {
-    out.push_back(fmt::format("CREATE USER IF NOT EXISTS {}@'%' IDENTIFIED BY {}",
-                              SqlQuote(m.repl_user), SqlQuote(m.repl_password)));
+    out.push_back(fmt::format("CREATE USER IF NOT EXISTS {}@'%' IDENTIFIED BY PASSWORD {}",
+                              SqlQuote(m.repl_user), SqlQuote(*repl_hash)));
     // Replication, plus what mariabackup needs for snapshots and what status
     // and failover need to read other nodes' state.
     out.push_back(fmt::format(
@@ -163,7 +159,7 @@ Status PrimaryPass(Deps& deps, LocalDb& db, cluster::NodeState& state) {
     MANAGE_RETURN_IF_ERROR(Bootstrap(deps, db, state));
   }
   MANAGE_RETURN_IF_ERROR(EnsureSemiSync(deps, db));
-  return EnsureReadOnly(deps, db, false, "this node holds the primary lock");
+  return MakeWritable(deps, db, deps.config->WriteLease(), "this node holds the primary lock");
 }
 
 Status TryBecomePrimary(Deps& deps, LocalDb& db, cluster::NodeState& state,

@@ -19,7 +19,8 @@ Status TryBecomePrimary(Deps& deps, LocalDb& db, cluster::NodeState& state,
 
 // Loads the time zone tables if they are empty, on a cluster this node
 // bootstrapped; serialised on the node by a file lock. Takes seconds: never call
-// it from a health pass.
+// it from a health pass. A datadir initialised by pre_start has them already
+// (loaded without binlogs); this fills those of an older datadir, binlogged.
 Status EnsureTimeZones(Deps& deps, LocalDb& db, cluster::NodeState& state);
 
 // Turns MariaDB's semi-synchronous replication on for this (primary) node:
@@ -27,7 +28,8 @@ Status EnsureTimeZones(Deps& deps, LocalDb& db, cluster::NodeState& state);
 Status EnableSemiSync(Deps& deps, LocalDb& db);
 
 // The statements that create the application and replication users and the
-// database; idempotent. Secrets are inside: never log the result.
-std::vector<std::string> BootstrapSql(const Config& config);
+// database; idempotent. They are binlogged and replicated, so they carry the
+// passwords' hashes, never the passwords; never log them either.
+Result<std::vector<std::string>> BootstrapSql(const Config& config);
 
 }  // namespace manage::hooks

@@ -2,91 +2,12 @@
 
 #include <fmt/format.h>
 
-#include "cluster/failover.h"
+#include "hooks/errant.h"
 #include "hooks/file_lock.h"
 #include "mysql/replication_sql.h"
 
 namespace manage::hooks {
 namespace {
-
-// The errant GTIDs themselves, read from this node's newest binlogs (they are
-// the last transactions it wrote as primary); the ranges when the binlogs no
-// longer hold them.
-std::string ListErrantGtids(LocalDb& db, const std::vector<cluster::ErrantRange>& ranges) {
-  auto logs = db.conn->Query("SHOW BINARY LOGS");
-  std::vector<std::string> found;
-  if (logs.ok()) {
-    size_t n = logs->rows.size();
-    for (size_t i = n > 3 ? n - 3 : 0; i < n; ++i) {
-      auto name = logs->Get(i, "Log_name");
-      if (!name) continue;
-      auto events = db.conn->Query("SHOW BINLOG EVENTS IN " + mysql::SqlQuote(*name));
-      if (!events.ok()) continue;
-      for (size_t e = 0; e < events->rows.size(); ++e) {
-        auto gtid = cluster::ParseBinlogEventGtid(events->Get(e, "Info").value_or(""));
-        if (!gtid) continue;
-        for (const cluster::ErrantRange& r : ranges) {
-          if (gtid->domain_id == r.domain_id && gtid->server_id == r.server_id &&
-              gtid->seqno > r.after_seqno && gtid->seqno <= r.last_seqno) {
-            found.push_back(fmt::format("{}-{}-{}", gtid->domain_id, gtid->server_id, gtid->seqno));
-          }
-        }
-      }
-    }
-  }
-  if (found.empty()) return cluster::FormatErrant(ranges);
-  std::string out;
-  for (const std::string& g : found) out += (out.empty() ? "" : ",") + g;
-  return out;
-}
-
-// The GTIDs this node has that `source` lacks; "" when none.
-Result<std::string> ErrantAgainst(Deps& deps, LocalDb& db, const SourceAddress& source) {
-  auto mine = mysql::ReadGtidState(*db.conn, db.dialect);
-  if (!mine.ok()) return mine.status();
-  if (mine->executed.empty()) return std::string();  // nothing of its own yet
-  auto conn = deps.connector->Connect(RemoteOptions(*deps.config, source.host, source.port));
-  if (!conn.ok()) return conn.status().Annotate("checking for errant transactions");
-  auto theirs = mysql::ReadGtidState(**conn, db.dialect);
-  if (!theirs.ok()) return theirs.status();
-  if (db.dialect.flavor == mysql::Flavor::kMySql) {
-    return mysql::GtidErrant(db.dialect.flavor, mine->executed, theirs->executed);
-  }
-  auto state = (*conn)->Query("SELECT @@GLOBAL.gtid_binlog_state AS s");
-  if (!state.ok()) return state.status();
-  auto ranges =
-      cluster::FindErrant(mine->executed, theirs->executed, state->Get(0, "s").value_or(""));
-  if (!ranges.ok()) return ranges.status();
-  if (ranges->empty()) return std::string();
-  return ListErrantGtids(db, *ranges);
-}
-
-// Refuses to replicate from `source` when this node has transactions it
-// lacks (a former primary's writes that never reached the cluster). With
-// ERRANT_POLICY=reclone it also asks for a new datadir: mysqld is shut down,
-// ContainerPilot stops the container, and the next pre_start moves the datadir
-// aside and restores the newest snapshot.
-Status RefuseErrant(Deps& deps, LocalDb& db, cluster::NodeState& state,
-                    const SourceAddress& source) {
-  auto errant = ErrantAgainst(deps, db, source);
-  if (!errant.ok()) return errant.status();
-  if (errant->empty()) return Status::Ok();
-  bool reclone = deps.config->failover.errant_policy == ErrantPolicy::kReclone;
-  deps.log.Error("errant transactions: refusing to replicate",
-                 {{"errant_gtids", *errant},
-                  {"primary", source.node},
-                  {"policy", reclone ? "reclone" : "refuse"}});
-  if (reclone) {
-    MANAGE_RETURN_IF_ERROR(state.RequestReclone(*errant));
-    deps.log.Warn("shutting mysqld down to re-provision this node from a snapshot",
-                  {{"datadir", deps.config->mysql.datadir}});
-    (void)db.conn->Execute("SHUTDOWN");
-  }
-  return Status::FailedPrecondition(
-      fmt::format("errant transactions {}: this node has transactions {} lacks; refusing to "
-                  "replicate (ERRANT_POLICY={})",
-                  *errant, source.node, reclone ? "reclone" : "refuse"));
-}
 
 Status StartReplica(Deps& deps, LocalDb& db) {
   if (deps.config->failover.semi_sync) {
@@ -130,6 +51,15 @@ Status Reconfigure(Deps& deps, LocalDb& db, cluster::NodeState& state, const Sou
     MANAGE_RETURN_IF_ERROR(db.conn->Execute("SET GLOBAL rpl_semi_sync_master_enabled=OFF"));
   }
   if (!restored.empty()) {
+    if (db.dialect.flavor == mysql::Flavor::kMariaDb) {
+      // The binlog starts right after the snapshot, and says so: a node that
+      // later restores the same snapshot can replicate from this one once it
+      // leads (MariaDB looks for the requested GTID in the binlog state and
+      // the binlogs; without this its binlog state would start empty).
+      MANAGE_RETURN_IF_ERROR(db.conn->Execute("RESET MASTER"));
+      MANAGE_RETURN_IF_ERROR(
+          db.conn->Execute("SET GLOBAL gtid_binlog_state=" + mysql::SqlQuote(restored)));
+    }
     auto stmts = mysql::SetGtidPositionSql(db.dialect, restored);
     if (!stmts.ok()) return stmts.status().Annotate("restored GTID position");
     for (const std::string& sql : *stmts) MANAGE_RETURN_IF_ERROR(db.conn->Execute(sql));

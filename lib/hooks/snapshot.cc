@@ -227,7 +227,7 @@ Status Snapshot(Deps& deps, const Args& args) {
   } else {
     deps.log.Info("snapshot due", {{"reason", due->reason}});
     result = TakeUnderLock(deps, run);
-    (void)deps.consul->Release(c.keys.backup_lock_key, *session);
+    (void)deps.consul->Release(c.keys.backup_lock_key, *session, "");
   }
   (void)deps.consul->DestroySession(*session);
   return result;

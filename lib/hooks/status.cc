@@ -5,6 +5,7 @@
 
 #include "backup/backup_record.h"
 #include "cluster/primary_lock.h"
+#include "core/utc_time.h"
 #include "hooks/failover.h"
 #include "hooks/hooks.h"
 #include "hooks/local_db.h"
@@ -73,13 +74,8 @@ Status ShowStatus(Deps& deps, const Args& args) {
   auto history = ReadFailoverHistory(deps);
   if (history.ok()) {
     for (const cluster::FailoverEvent& e : *history) {
-      ops::HistoryRow h{backup::FormatBackupTime(e.time),
-                        e.kind,
-                        e.old_primary,
-                        e.new_primary,
-                        e.reason,
-                        e.duration.count(),
-                        {}};
+      ops::HistoryRow h{FormatUtcTime(e.time), e.kind, e.old_primary, e.new_primary, e.reason,
+                        e.duration.count(),    {}};
       for (const cluster::CandidateRecord& c : e.candidates)
         h.candidates.emplace_back(c.node, c.gtid);
       report.history.push_back(std::move(h));

@@ -18,6 +18,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "http/resolve.h"
+
 namespace manage::http {
 namespace {
 
@@ -64,7 +66,7 @@ class Connection {
   bool open() const { return fd_ >= 0; }
   const std::string& key() const { return key_; }
 
-  Status Open(const ParsedUrl& url, SSL_CTX* ctx, Deadline deadline);
+  Status Open(const ParsedUrl& url, SSL_CTX* ctx, const Lookup& lookup, Deadline deadline);
   Status Write(std::string_view data, Deadline deadline);
   // Bytes read into buf; 0 at end of stream.
   Result<size_t> Read(char* buf, size_t len, Deadline deadline);
@@ -72,7 +74,7 @@ class Connection {
 
  private:
   Status Wait(short events, Deadline deadline);
-  Status Connect(const addrinfo* ai, Deadline deadline);
+  Status Connect(const SocketAddress& a, Deadline deadline);
   Status Handshake(const ParsedUrl& url, SSL_CTX* ctx, Deadline deadline);
   // For TLS calls that want to read or write before they can go on.
   Status WaitTls(int ret, const char* what, Deadline deadline);
@@ -92,12 +94,12 @@ Status Connection::Wait(short events, Deadline deadline) {
   }
 }
 
-Status Connection::Connect(const addrinfo* ai, Deadline deadline) {
-  fd_ = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+Status Connection::Connect(const SocketAddress& a, Deadline deadline) {
+  fd_ = ::socket(a.family, a.socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a.protocol);
   if (fd_ < 0) return NetError("socket", errno);
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (::connect(fd_, ai->ai_addr, ai->ai_addrlen) == 0) return Status::Ok();
+  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&a.addr), a.len) == 0) return Status::Ok();
   if (errno != EINPROGRESS) return NetError("connect", errno);
   MANAGE_RETURN_IF_ERROR(Wait(POLLOUT, deadline));
   int err = 0;
@@ -135,23 +137,18 @@ Status Connection::Handshake(const ParsedUrl& url, SSL_CTX* ctx, Deadline deadli
   }
 }
 
-Status Connection::Open(const ParsedUrl& url, SSL_CTX* ctx, Deadline deadline) {
+Status Connection::Open(const ParsedUrl& url, SSL_CTX* ctx, const Lookup& lookup,
+                        Deadline deadline) {
   Close();
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* list = nullptr;
-  int rc = ::getaddrinfo(url.host.c_str(), url.port.c_str(), &hints, &list);
-  if (rc != 0) {
-    return Status::Unavailable(fmt::format("cannot resolve {}: {}", url.host, gai_strerror(rc)));
-  }
+  // The lookup counts against the request's deadline like the rest.
+  auto addresses = ResolveBefore(url.host, url.port, deadline, lookup);
+  if (!addresses.ok()) return addresses.status();
   Status st = Status::Unavailable("no address for " + url.host);
-  for (addrinfo* ai = list; ai; ai = ai->ai_next) {
-    st = Connect(ai, deadline);
+  for (const SocketAddress& a : *addresses) {
+    st = Connect(a, deadline);
     if (st.ok() || st.code() == Code::kDeadlineExceeded) break;
     Close();
   }
-  ::freeaddrinfo(list);
   if (st.ok() && url.tls) st = Handshake(url, ctx, deadline);
   if (!st.ok()) {
     Close();
@@ -452,6 +449,7 @@ Result<ParsedUrl> ParseUrl(std::string_view url) {
 
 struct SocketTransport::Impl {
   TlsOptions tls;
+  Lookup lookup;
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx{nullptr, SSL_CTX_free};
   Connection conn;
 
@@ -485,7 +483,7 @@ struct SocketTransport::Impl {
     bool reused = conn.open() && conn.key() == key;
     if (!reused) {
       if (url.tls) MANAGE_RETURN_IF_ERROR(EnsureContext());
-      MANAGE_RETURN_IF_ERROR(conn.Open(url, ctx.get(), deadline));
+      MANAGE_RETURN_IF_ERROR(conn.Open(url, ctx.get(), lookup, deadline));
     }
     Status sent = conn.Write(FormatRequest(req, url), deadline);
     ResponseReader reader(&conn, deadline);
@@ -499,8 +497,9 @@ struct SocketTransport::Impl {
   }
 };
 
-SocketTransport::SocketTransport(TlsOptions tls) : impl_(std::make_unique<Impl>()) {
+SocketTransport::SocketTransport(TlsOptions tls, Lookup lookup) : impl_(std::make_unique<Impl>()) {
   impl_->tls = std::move(tls);
+  impl_->lookup = std::move(lookup);
 }
 
 SocketTransport::~SocketTransport() = default;

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "http/resolve.h"
 #include "http/transport.h"
 
 namespace manage::http {
@@ -28,7 +29,9 @@ Result<ParsedUrl> ParseUrl(std::string_view url);
 
 class SocketTransport final : public HttpTransport {
  public:
-  explicit SocketTransport(TlsOptions tls = {});
+  // `lookup` resolves host names (tests replace it); the lookup counts
+  // against each request's timeout like the rest of the request.
+  explicit SocketTransport(TlsOptions tls = {}, Lookup lookup = SystemLookup);
   ~SocketTransport() override;
   SocketTransport(const SocketTransport&) = delete;
   SocketTransport& operator=(const SocketTransport&) = delete;

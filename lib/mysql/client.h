@@ -55,8 +55,11 @@ class Connector {
   virtual Result<std::unique_ptr<Connection>> Connect(const ConnectOptions& options) = 0;
 };
 
+// Connect may be called from several threads at once (a health pass and its
+// fence watchdog): the library is initialised when the connector is made.
 class MariaDbConnector final : public Connector {
  public:
+  MariaDbConnector();
   Result<std::unique_ptr<Connection>> Connect(const ConnectOptions& options) override;
 };
 

@@ -153,6 +153,9 @@ class MariaDbConnection final : public Connection {
 
 }  // namespace
 
+// mysql_init initialises the library on first use, which is not thread-safe.
+MariaDbConnector::MariaDbConnector() { (void)mysql_library_init(0, nullptr, nullptr); }
+
 Result<std::unique_ptr<Connection>> MariaDbConnector::Connect(const ConnectOptions& options) {
   MysqlPtr mysql(mysql_init(nullptr), &mysql_close);
   if (!mysql) return Status::Internal("mysql_init failed: out of memory");

@@ -254,14 +254,15 @@ Result<bool> FakeConsul::AcquireNow(const std::string& key, const std::string& s
   return true;
 }
 
-Result<bool> FakeConsul::Release(const std::string& key, const std::string& session) {
+Result<bool> FakeConsul::Release(const std::string& key, const std::string& session,
+                                 const std::string& value) {
   return Run("Release", key, [&]() -> Result<bool> {
     MANAGE_RETURN_IF_ERROR(RequireNonEmpty(key, "key"));
     MANAGE_RETURN_IF_ERROR(RequireNonEmpty(session, "session ID"));
     auto it = kv_.find(key);
     if (it == kv_.end() || it->second.session != session) return false;
     it->second.session.clear();
-    WriteValue(key, "");  // the release request's empty body becomes the value
+    WriteValue(key, value);  // the release request's body becomes the value
     return true;
   });
 }

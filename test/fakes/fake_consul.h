@@ -37,7 +37,8 @@ class FakeConsul final : public Consul {
                            uint64_t index) override;
   Result<bool> Acquire(const std::string& key, const std::string& session,
                        const std::string& value) override;
-  Result<bool> Release(const std::string& key, const std::string& session) override;
+  Result<bool> Release(const std::string& key, const std::string& session,
+                       const std::string& value) override;
   Status Delete(const std::string& key) override;
   Status Txn(const std::vector<TxnOp>& ops) override;
   Result<std::vector<ServiceInstance>> Health(const std::string& service,

@@ -37,8 +37,9 @@ class FakeAgent final : public Consul {
                        const std::string& value) override {
     return As([&] { return fake_->Acquire(key, session, value); });
   }
-  Result<bool> Release(const std::string& key, const std::string& session) override {
-    return As([&] { return fake_->Release(key, session); });
+  Result<bool> Release(const std::string& key, const std::string& session,
+                       const std::string& value) override {
+    return As([&] { return fake_->Release(key, session, value); });
   }
   Status Delete(const std::string& key) override {
     return As([&] { return fake_->Delete(key); });

@@ -6,11 +6,14 @@
 //   - a rule may be limited to `times` uses, after which it falls away;
 //   - an unmatched statement returns an empty result (as SET does), or the
 //     status given to SetUnscripted.
-// Not thread-safe.
+// Connecting and running statements are thread-safe (a health pass and its
+// fence watchdog connect at once); scripting and inspection are not.
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +43,9 @@ class FakeMySql {
   void FailPrefix(std::string prefix, Status status, int times = kForever) {
     rules_.push_back({std::move(prefix), true, std::move(status), times});
   }
+  // Called with every statement before it is answered (say, to advance a
+  // fake clock by what the statement would take).
+  std::function<void(std::string_view sql)> on_statement;
   // What an unmatched statement returns; OK (an empty result) by default.
   void SetUnscripted(Status status) { unscripted_ = std::move(status); }
 
@@ -70,6 +76,8 @@ class FakeMySql {
 
   // Used by FakeConnector and FakeConnection.
   Result<QueryResult> Run(std::string_view sql) {
+    if (on_statement) on_statement(sql);
+    std::lock_guard<std::mutex> lock(mu_);
     statements_.emplace_back(sql);
     Rule* rule = Match(sql);
     if (rule == nullptr) {
@@ -80,15 +88,25 @@ class FakeMySql {
     return rule->reply;
   }
   std::optional<Status> TakeConnectFailure() {
+    std::lock_guard<std::mutex> lock(mu_);
     if (connect_failures_.empty()) return std::nullopt;
     Status s = connect_failures_.front();
     connect_failures_.pop_front();
     return s;
   }
-  void RecordConnect(const ConnectOptions& options) { connects_.push_back(options); }
+  void RecordConnect(const ConnectOptions& options) {
+    std::lock_guard<std::mutex> lock(mu_);
+    connects_.push_back(options);
+  }
   int generation() const { return generation_; }
-  void Opened() { ++open_; }
-  void Closed() { --open_; }
+  void Opened() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++open_;
+  }
+  void Closed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    --open_;
+  }
 
  private:
   struct Rule {
@@ -113,6 +131,7 @@ class FakeMySql {
     return r.key.size() >= best.key.size();
   }
 
+  std::mutex mu_;
   std::vector<Rule> rules_;
   Status unscripted_;
   std::deque<Status> connect_failures_;

@@ -14,22 +14,26 @@ shipped timing defaults, every node under a restart policy like Docker's
   - probers read `SELECT @@read_only` on every node and the PRIMARY_KEY
     holder in Consul every 100 ms.
 
-Each round applies one fault to the current primary: `kill` (SIGKILL of the
-whole node, then started again once another node is the writable primary),
-`term` (SIGTERM to ContainerPilot, a clean stop; started again likewise) or
-`stop` (SIGSTOP of the whole node for longer than the health TTL plus the
-lock-delay, then SIGCONT; not restarted by the test). The round then waits
-until the cluster has converged: every node passing, exactly one writable
-node and it holds the lock, the old primary back as a replica, the same GTID
-position everywhere, the same table checksum everywhere, and every
-acknowledged row on the primary.
+Each round applies one fault to the current primary, one of FAULTS (below):
+`kill` (SIGKILL of the whole node, then started again once another node is
+the writable primary), `term` (SIGTERM to ContainerPilot, a clean stop;
+started again likewise), `stop` (SIGSTOP of the whole node for longer than
+the health TTL plus the lock-delay, then SIGCONT; not restarted by the test),
+`errant` (a write on a replica, which the cluster never gets, then a kill) or
+`lag` (a replica's SQL thread held back by a table lock while writes go on,
+then a kill; the lock goes a few seconds later). The round then waits until
+the cluster has converged: every node passing, exactly one writable node and
+it holds the lock, the old primary back as a replica, the same GTID position
+everywhere, the same table checksum everywhere, and every acknowledged row on
+the primary.
 
 The table at the end has one row per kind of fault. Exit status: 0 every
-round converged with no writable overlap in kill and term rounds, no write
-acknowledged without the lock, no acknowledged row lost, no divergent node
-and every old primary rejoined; 1 otherwise; 2 the run itself failed (the
-cluster did not start). Timings are reported against their targets, never
-enforced. Everything is stopped and deleted at the end, also on Ctrl-C.
+round converged with no writable overlap (whatever the kind, freezes
+included), no write acknowledged without the lock, no acknowledged row lost,
+no divergent node and every old primary rejoined; 1 otherwise; 2 the run
+itself failed (the cluster did not start). Timings are reported against their
+targets, never enforced. Everything is stopped and deleted at the end, also
+on Ctrl-C.
 """
 
 import argparse
@@ -76,7 +80,6 @@ FREEZE_SECONDS = HEALTH_TTL + SESSION_LOCK_DELAY + 10
 TIMING = {"SNAPSHOT_INTERVAL": "10s", "STOP_TIMEOUT": "10"}
 CLUSTER_ENV = {"SEMI_SYNC": "on", "ERRANT_POLICY": "reclone"}
 
-KINDS = ("kill", "term", "stop")
 NODES = 3
 PROBE_INTERVAL = 0.1   # seconds between two probes of one node, or of Consul
 PROBE_TIMEOUT = 0.3    # a node that does not answer within this is "unknown"
@@ -120,6 +123,20 @@ class Write:
     t_send: float
     t_ack: float  # when the answer (OK or error) came
     acked: bool
+
+
+@dataclass
+class Fault:
+    """One kind of round: what it does to the cluster (a Chaos method taking the
+    primary and the Round), and a line for --help."""
+    apply: object
+    help: str
+
+
+# The errant write's id: far from the writer's, one per round.
+ERRANT_ID_BASE = 10**12
+LAG_SECONDS = 4        # a lag round: writes the replica falls behind on before the kill
+LAG_AFTER_KILL = 3     # ...and how long after the kill it stays held back
 
 
 @dataclass
@@ -318,8 +335,9 @@ def close_quietly(conn):
 class Chaos:
     """The cluster, its load and probes, and the faults applied to it."""
 
-    def __init__(self, base, first_ip, out):
+    def __init__(self, base, first_ip, out, seed=0):
         self.out = out
+        self.seed = seed
         self.consul = Consul(base)
         self.cluster = None
         self.writer = None
@@ -388,7 +406,7 @@ class Chaos:
             old = wait_for("a primary", self.cluster.primary, timeout=ROUND_TIMEOUT)
             r.old = old.name
             self.say(f"round {number}: {kind} {old.name}")
-            getattr(self, "fault_" + kind)(old, r)
+            FAULTS[kind].apply(self, old, r)
             deadline = time.monotonic() + ROUND_TIMEOUT
             primary = self.wait_converged(old, deadline)
             r.new_primary = primary.name
@@ -421,6 +439,38 @@ class Chaos:
         time.sleep(FREEZE_SECONDS)
         old.thaw()
         r.t_thaw = time.monotonic()
+
+    def a_replica(self, old, r):
+        """A replica chosen by the run's seed and the round's number."""
+        replicas = sorted((n for n in self.nodes if n is not old), key=lambda n: n.name)
+        return random.Random(f"{self.seed}-{r.number}").choice(replicas)
+
+    def fault_errant(self, old, r):
+        replica = self.a_replica(old, r)
+        # As root, whom read_only does not stop: a write only this replica has.
+        replica.sql(f"INSERT INTO chaos (id, node, t) VALUES ({ERRANT_ID_BASE + r.number}, "
+                    f"'errant', 0)", "appdb")
+        self.say(f"  errant write on {replica.name}: "
+                 f"{replica.sql('SELECT @@gtid_current_pos')[0][0]}")
+        self.fault_kill(old, r)
+
+    def fault_lag(self, old, r):
+        replica = self.a_replica(old, r)
+        conn = replica.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("LOCK TABLES chaos READ")  # its SQL thread waits on it
+            self.say(f"  {replica.name} held back for {LAG_SECONDS} s, then "
+                     f"{LAG_AFTER_KILL} s after the kill")
+            time.sleep(LAG_SECONDS)
+            release = threading.Timer(LAG_AFTER_KILL, close_quietly, args=(conn,))
+            release.start()
+            try:
+                self.fault_kill(old, r)
+            finally:
+                release.join()
+        finally:
+            close_quietly(conn)
 
     def wait_new_primary(self, old):
         def new_primary():
@@ -563,12 +613,23 @@ class Chaos:
         self.consul.stop()
 
 
+# Every kind of round, one entry each; its name is what --kinds takes.
+FAULTS = {
+    "kill": Fault(Chaos.fault_kill, "SIGKILL the primary's node, start it again later"),
+    "term": Fault(Chaos.fault_term, "SIGTERM the primary's ContainerPilot (a clean stop)"),
+    "stop": Fault(Chaos.fault_stop, "freeze the primary's node (SIGSTOP), then thaw it"),
+    "errant": Fault(Chaos.fault_errant, "write on a replica only, then kill the primary"),
+    "lag": Fault(Chaos.fault_lag, "hold a replica's SQL thread back, then kill the primary"),
+}
+
+
 def fenced_after_resume(samples, t_thaw, t_end):
-    """ms from SIGCONT to the first answer other than read_only=0 after the node's
-    last read_only=0 answer (or after SIGCONT, if it gave none)."""
+    """ms from SIGCONT to the node's first read_only=1 answer after its last
+    read_only=0 answer (or after SIGCONT, if it gave none); None if it gave none."""
     after = [s for s in samples if t_thaw <= s.t_end <= t_end]
     writable = [i for i, s in enumerate(after) if s.value == WRITABLE]
-    following = after[writable[-1] + 1:] if writable else after
+    following = [s for s in (after[writable[-1] + 1:] if writable else after)
+                 if s.value == READ_ONLY]
     return (following[0].t_end - t_thaw) * 1000 if following else None
 
 
@@ -701,7 +762,7 @@ class Report:
                              + r.error.splitlines()[0])
             elif not r.rejoined:
                 found.append(f"round {r.number} ({r.kind}): {r.old} did not rejoin as a replica")
-            if r.kind in ("kill", "term") and r.overlaps:
+            if r.overlaps:
                 found.append(f"round {r.number} ({r.kind}): {r.overlaps} writable overlaps")
                 found.extend("    " + line for line in r.overlap_evidence or [])
             if r.divergent:
@@ -719,7 +780,7 @@ class Report:
 
     def table(self):
         rows = [self.kind_row(kind, self.of_kind(kind))
-                for kind in KINDS if self.of_kind(kind)]
+                for kind in FAULTS if self.of_kind(kind)]
         total = self.kind_row("total", self.rounds)
         # The whole run, not only the rounds' windows; lost: on the final primary.
         total[6:10] = [str(self.overlaps), str(self.longest_overlap_ms),
@@ -793,12 +854,12 @@ def plan_rounds(rng, count, kinds, sequence):
     return [rng.choice(kinds) for _ in range(count)]
 
 
-def run(rounds=9, seed=None, kinds=KINDS, sequence=None, keep=False, first_ip=60,
+def run(rounds=9, seed=None, kinds=None, sequence=None, keep=False, first_ip=60,
         settle=5.0, out=sys.stdout):
     """Runs the chaos test; returns its Report (see Report.problems())."""
     if seed is None:
         seed = random.SystemRandom().randrange(1, 2**31)
-    plan = plan_rounds(random.Random(seed), rounds, kinds, sequence)
+    plan = plan_rounds(random.Random(seed), rounds, list(kinds or FAULTS), sequence)
     print(f"chaos: seed {seed} (replay with --seed {seed}); rounds: {' '.join(plan)}; "
           f"stop rounds freeze {FREEZE_SECONDS} s (HEALTH_TTL {HEALTH_TTL} + "
           f"SESSION_LOCK_DELAY {SESSION_LOCK_DELAY} + 10)", file=out, flush=True)
@@ -806,7 +867,7 @@ def run(rounds=9, seed=None, kinds=KINDS, sequence=None, keep=False, first_ip=60
     base = make_base_dir("manage-chaos-")
     chaos = None
     try:
-        chaos = Chaos(base, first_ip, out)
+        chaos = Chaos(base, first_ip, out, seed)
         try:
             chaos.start()
         except (TimeoutError, RoundFailed, RuntimeError) as e:
@@ -850,9 +911,9 @@ def summarize(chaos, report, t_stop):
 
 def parse_kinds(text):
     kinds = [k.strip() for k in text.split(",") if k.strip()]
-    unknown = [k for k in kinds if k not in KINDS]
+    unknown = [k for k in kinds if k not in FAULTS]
     if not kinds or unknown:
-        raise argparse.ArgumentTypeError(f"use a comma-separated list of {', '.join(KINDS)}")
+        raise argparse.ArgumentTypeError(f"use a comma-separated list of {', '.join(FAULTS)}")
     return kinds
 
 
@@ -860,8 +921,9 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--kills", type=int, default=9, help="rounds of faults (default 9)")
     p.add_argument("--seed", type=int, help="seed of the random choices (printed; replays a run)")
-    p.add_argument("--kinds", type=parse_kinds, default=list(KINDS),
-                   help="faults to choose from, e.g. kill,term (default kill,term,stop)")
+    p.add_argument("--kinds", type=parse_kinds, default=list(FAULTS),
+                   help="faults to choose from, e.g. kill,term (default: all); "
+                        + "; ".join(f"{k}: {f.help}" for k, f in FAULTS.items()))
     p.add_argument("--sequence", type=parse_kinds,
                    help="these faults in this order instead of random ones, e.g. kill,term,stop")
     p.add_argument("--settle", type=float, default=5.0,

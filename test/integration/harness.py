@@ -186,6 +186,7 @@ class Node:
         self.restarts = []  # monotonic times of the supervisor's restarts
         self.supervisor_gave_up = None  # why, once it stopped restarting
         self._supervisor = None
+        self.extra_env = {}  # this node's own settings, over the cluster's
 
     @property
     def name(self):

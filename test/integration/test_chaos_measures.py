@@ -92,5 +92,35 @@ class AcksWithoutLockTest(unittest.TestCase):
         self.assertEqual(chaos.acks_without_lock([w], self.HOLDER), [])
 
 
+class ReportTest(unittest.TestCase):
+    def test_an_overlap_fails_the_run_whatever_the_kind_freezes_included(self):
+        for kind in chaos.FAULTS:
+            with self.subTest(kind):
+                r = chaos.Round(1, kind, old="a", rejoined=True, overlaps=1,
+                                overlap_evidence=["b read_only=0 ..."])
+                report = chaos.Report(seed=1, planned=1, rounds=[r], lost=0)
+                self.assertIn(f"round 1 ({kind}): 1 writable overlaps", report.problems())
+
+    def test_the_table_has_a_row_per_kind_that_ran(self):
+        rounds = [chaos.Round(i, kind, old="a", rejoined=True)
+                  for i, kind in enumerate(["lag", "kill", "lag", "errant"], 1)]
+        table = chaos.Report(seed=1, planned=4, rounds=rounds, lost=0).table()
+        kinds = [line.split()[0] for line in table.splitlines()[1:]]
+        self.assertEqual(kinds, ["kill", "errant", "lag", "total"])
+
+
+class FencedAfterResumeTest(unittest.TestCase):
+    def test_from_sigcont_to_the_first_read_only_answer(self):
+        # Thawed at 1.0: refused (UNKNOWN) while its lease is out, then read_only=1.
+        samples = [Sample(0.95, 1.01, UNKNOWN), Sample(1.05, 1.06, UNKNOWN),
+                   Sample(1.15, 1.16, READ_ONLY)]
+        self.assertAlmostEqual(chaos.fenced_after_resume(samples, 1.0, 9.0), 160, places=3)
+
+    def test_after_its_last_read_only_0_answer(self):
+        samples = [Sample(1.05, 1.06, WRITABLE), Sample(1.15, 1.16, READ_ONLY)]
+        self.assertAlmostEqual(chaos.fenced_after_resume(samples, 1.0, 9.0), 160, places=3)
+        self.assertIsNone(chaos.fenced_after_resume([Sample(1.05, 1.06, UNKNOWN)], 1.0, 9.0))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -22,6 +22,29 @@ def writable(nodes):
     return [n for n in nodes if not n.read_only()]
 
 
+def binlogs_and_logs(node):
+    """Every file of a node anyone but root could read a secret from: its binlogs
+    and relay logs (replicated, archived with snapshots), and its logs."""
+    names = sorted(os.listdir(node.datadir))
+    paths = [os.path.join(node.datadir, f) for f in names
+             if f.startswith(("mysql-bin.0", "relay-bin.0"))]
+    paths.append(node.log_path)
+    detached = os.path.join(node.state_dir, "detached.log")
+    if os.path.exists(detached):
+        paths.append(detached)
+    return paths
+
+
+def holding(paths, needles):
+    """(path, needle) for each needle found in a file."""
+    found = []
+    for path in paths:
+        with open(path, "rb") as f:
+            data = f.read()
+        found += [(path, n) for n in needles if n.encode() in data]
+    return found
+
+
 class ClusterTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -84,6 +107,22 @@ class ClusterTest(unittest.TestCase):
             self.assertEqual(status.returncode, 0, status.stderr)
             self.assertIn('"primary":"' + primary.name + '"', status.stdout)
             self.assertNotIn("repl-secret", status.stdout + status.stderr)
+            # No password in any binlog, relay log or log line: the users were
+            # created with their hashes.
+            root_password = primary.state("root-password")
+            self.assertTrue(root_password)
+            for n in nodes:
+                paths = binlogs_and_logs(n)
+                self.assertTrue(any("mysql-bin." in p for p in paths), paths)
+                self.assertEqual(
+                    holding(paths, ["app-secret", "repl-secret", root_password]), [])
+            self.assertTrue(any("relay-bin." in p for n in replicas for p in binlogs_and_logs(n)))
+            # Time zones were loaded with the system tables, on each node:
+            # they never went through replication.
+            for n in nodes:
+                self.assertEqual(n.sql("SELECT COUNT(*) > 0 FROM mysql.time_zone_name"), [["1"]])
+                binlogs = [p for p in binlogs_and_logs(n) if os.path.dirname(p) == n.datadir]
+                self.assertEqual(holding(binlogs, ["time_zone_transition"]), [])
         self.run_step(c, step)
 
     def test_2_fourth_node_provisions_from_snapshot(self):
@@ -230,7 +269,10 @@ class ClusterTest(unittest.TestCase):
                      lambda: "waiting for the primary's first snapshot" in early.log(),
                      timeout=60)
             self.assertFalse(os.path.isdir(os.path.join(early.datadir, "mysql")))
-            # The real primary arrives, bootstraps and snapshots.
+            # The stand-in lets go of the lock naming nobody (a lock that names a
+            # node is only ever taken by that node); the real primary arrives,
+            # bootstraps and snapshots.
+            c.consul.request("PUT", f"/v1/kv/early-primary?release={session}")
             c.consul.request("PUT", f"/v1/session/destroy/{session}")
             primary = c.add().start()
             c.wait_healthy([primary, early], timeout=240)

@@ -166,6 +166,60 @@ class FailoverTest(unittest.TestCase):
             self.assertEqual(writable(c.nodes), [other])
         self.run_step(step)
 
+    def test_4_a_node_with_errant_transactions_is_never_promoted(self):
+        c = self.c
+
+        def step():
+            primary = c.primary()
+            errant = next(n for n in c.nodes if n is not primary
+                          and "errant_gtids=" in n.log())
+            clean = next(n for n in c.nodes if n not in (primary, errant))
+            wait_for(f"{clean.name} to replicate from {primary.name}",
+                     lambda: clean.sql("SHOW SLAVE STATUS")[0][1] == primary.ip, timeout=60)
+            # The errant node has more GTIDs than the clean one: the old choice.
+            primary.stop(signal.SIGKILL)
+            new = self.new_primary(primary)
+            self.assertIs(new, clean)
+            wait_for("exactly one writable node", lambda: writable(c.nodes) == [clean],
+                     timeout=30)
+            event = self.history()[-1]
+            self.assertEqual((event["kind"], event["new"]), ("failover", clean.name))
+            self.assertIn(errant.name, [cand["node"] for cand in event["candidates"]])
+            self.assertNotIn(errant.name, c.healthy())
+            primary.start()
+            c.wait_healthy([primary], timeout=120)
+            self.assertEqual(writable(c.nodes), [clean])
+        self.run_step(step)
+
+    def test_5_flashback_reverts_the_errant_write_and_the_node_rejoins(self):
+        c = self.c
+
+        def step():
+            primary = c.primary()
+            errant = next(n for n in c.nodes if "errant_gtids=" in n.log())
+            self.assertEqual(errant.sql("SELECT v FROM t WHERE id=100", "appdb"), [["errant"]])
+            errant.stop()
+            errant.extra_env["ERRANT_POLICY"] = "flashback"
+            errant.start()
+            c.wait_healthy([errant], timeout=120)
+            wait_all_follow(c.nodes, primary)
+            # The write is reverted, kept in a file, and gone from the GTID state.
+            self.assertEqual(errant.sql("SELECT COUNT(*) FROM t WHERE id=100", "appdb"), [["0"]])
+            saved = [f for f in os.listdir(errant.state_dir) if f.startswith("errant-")]
+            self.assertEqual(len(saved), 1, saved)
+            with open(os.path.join(errant.state_dir, saved[0])) as f:
+                self.assertIn("'errant'", f.read())
+            self.assertIn("errant transactions reverted with flashback", errant.log())
+            primary.sql("INSERT INTO t VALUES (4, 'after the flashback')", "appdb")
+            for n in c.nodes:
+                c.wait_row(n, "t", 4)
+            positions = {n.sql("SELECT @@gtid_current_pos")[0][0] for n in c.nodes}
+            self.assertEqual(len(positions), 1, positions)
+            sums = {n.sql("CHECKSUM TABLE appdb.t")[0][1] for n in c.nodes}
+            self.assertEqual(len(sums), 1, sums)
+            self.assertEqual(writable(c.nodes), [primary])
+        self.run_step(step)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -2,22 +2,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "unit/cluster/lock_views.h"
+
 namespace manage::cluster {
 namespace {
-
-LockView Held(const std::string& session, const std::string& node) {
-  LockView v;
-  v.held = true;
-  v.holder_session = session;
-  v.value = node;
-  return v;
-}
-
-LockView FreeAfter(const std::string& last_holder) {
-  LockView v;
-  v.value = last_holder;
-  return v;
-}
 
 TEST_CASE("DecideRole table") {
   struct Row {
@@ -46,9 +34,13 @@ TEST_CASE("DecideRole table") {
        {FreeAfter(me), "", me, Role::kPrimary, Origin::kInit},
        RoleAction::kAcquire,
        ""},
-      {"free lock released cleanly (no last holder), we were primary",
+      {"free lock naming nobody, we were primary: through a failover",
        {FreeAfter(""), "", me, Role::kPrimary, Origin::kInit},
-       RoleAction::kAcquire,
+       RoleAction::kOrphaned,
+       ""},
+      {"free lock handed over to another node, we were primary (stale restart)",
+       {FreeAfter("mysql-n2"), "", me, Role::kPrimary, Origin::kInit},
+       RoleAction::kOrphaned,
        ""},
       {"free lock, another node was primary after us: demoted while away",
        {FreeAfter("mysql-n2"), "", me, Role::kPrimary, Origin::kInit},
@@ -62,9 +54,18 @@ TEST_CASE("DecideRole table") {
        {LockView{}, "", me, Role::kUnknown, Origin::kUnknown},
        RoleAction::kAcquire,
        ""},
-      {"free lock, former primary",
+      {"free lock naming nobody, former primary restored from a snapshot",
        {LockView{}, "", me, Role::kPrimary, Origin::kSnapshot, true},
-       RoleAction::kAcquire,
+       RoleAction::kOrphaned,
+       ""},
+      {"free lock naming us, role lost", {FreeAfter(me), "", me}, RoleAction::kAcquire, ""},
+      {"free lock naming another node, fresh node: never takes over",
+       {FreeAfter("mysql-n2"), "", me, Role::kUnknown, Origin::kInit},
+       RoleAction::kWait,
+       ""},
+      {"free lock naming another node, existing datadir",
+       {FreeAfter("mysql-n2"), "", me, Role::kUnknown, Origin::kUnknown},
+       RoleAction::kWait,
        ""},
       {"free lock, replica",
        {LockView{}, "", me, Role::kReplica, Origin::kInit, true},

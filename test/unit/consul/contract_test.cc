@@ -101,7 +101,7 @@ std::vector<Step> Steps() {
       {"#15 renew S1", nullptr, [=](Consul& c) { return Render(c.RenewSession(s1)); }, "PUT",
        "/v1/session/renew/" + s1, "", 200, t::kRenewS1, "ok"},
       {"#16 S1 releases", nullptr,
-       [=](Consul& c) { return Render(c.Release("mysql-primary", s1)); }, "PUT",
+       [=](Consul& c) { return Render(c.Release("mysql-primary", s1, "")); }, "PUT",
        kv + "?release=" + s1, "", 200, "true", "true"},
       {"#17 released: no session, value cleared", nullptr,
        [](Consul& c) { return Render(c.Get("mysql-primary")); }, "GET", kv, "", 200, t::kKvReleased,

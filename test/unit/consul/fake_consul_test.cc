@@ -105,7 +105,7 @@ TEST_CASE("FakeConsul applies lock-delay from the moment of invalidation", "[con
         f.consul.SetCheckStatus("service:db1", "critical");
         break;
       case kRelease:
-        REQUIRE(Render(f.consul.Release("k", s1)) == "true");
+        REQUIRE(Render(f.consul.Release("k", s1, "")) == "true");
         break;
     }
     f.clock.Advance(row.wait);
@@ -202,8 +202,12 @@ TEST_CASE("FakeConsul KV keeps Consul's indexes", "[consul][fake]") {
   CHECK(Render(f.consul.Get("k")) == "key=k value=again session=" + s + " lock_index=1");
   REQUIRE(f.consul.Put("k", "plain").ok());  // a plain write keeps the holder
   CHECK(Render(f.consul.Get("k")) == "key=k value=plain session=" + s + " lock_index=1");
-  CHECK(Render(f.consul.Release("k", "someone-else")) == "false");
-  CHECK(Render(f.consul.Release("missing", s)) == "false");
+  CHECK(Render(f.consul.Release("k", "someone-else", "")) == "false");
+  CHECK(Render(f.consul.Release("missing", s, "")) == "false");
+  // The release's body becomes the value, as in Consul (kvsUnlockTxn).
+  CHECK(Render(f.consul.Release("k", s, "next")) == "true");
+  CHECK(Render(f.consul.Get("k")) == "key=k value=next session= lock_index=1");
+  CHECK(Render(f.consul.Acquire("k", s, "held")) == "true");
   CHECK(Render(f.consul.Acquire("k", "no-such-session", "x")) == "NotFound");
 
   REQUIRE(f.consul.Put("a/2", "2").ok());

@@ -68,7 +68,7 @@ TEST_CASE("HttpConsul encodes keys, sessions and services into URLs", "[consul][
        "/v1/kv/a%3Fb?cas=42"},
       {"acquire", [](Consul& c) { return Render(c.Acquire("k", "id&x=1", "v")); }, "true", "PUT",
        "/v1/kv/k?acquire=id%26x%3D1"},
-      {"release", [](Consul& c) { return Render(c.Release("k", "id/1")); }, "true", "PUT",
+      {"release", [](Consul& c) { return Render(c.Release("k", "id/1", "")); }, "true", "PUT",
        "/v1/kv/k?release=id%2F1"},
       {"delete", [](Consul& c) { return Render(c.Delete("k/v")); }, "true", "DELETE", "/v1/kv/k/v"},
       {"destroy", [](Consul& c) { return Render(c.DestroySession("a/b")); }, "true", "PUT",
@@ -86,6 +86,16 @@ TEST_CASE("HttpConsul encodes keys, sessions and services into URLs", "[consul][
     CHECK(transport.last().method == row.want_method);
     CHECK(transport.last().url == "http://consul:8500" + row.want_path);
   }
+}
+
+TEST_CASE("HttpConsul Release sends the next value as the body", "[consul][http]") {
+  http::FakeTransport transport;
+  HttpConsul consul(&transport, ConsulAddress{});
+  transport.Push(200, "true");
+  CHECK(Render(consul.Release("mysql-primary", "s1", "mysql-n2")) == "true");
+  CHECK(transport.last().method == "PUT");
+  CHECK(transport.last().url == "http://consul:8500/v1/kv/mysql-primary?release=s1");
+  CHECK(transport.last().body == "mysql-n2");
 }
 
 TEST_CASE("HttpConsul List sorts by key and treats 404 as empty", "[consul][http]") {

@@ -62,7 +62,9 @@ class RenewOnly final : public Consul {
   Result<bool> Acquire(const std::string&, const std::string&, const std::string&) override {
     return Unused();
   }
-  Result<bool> Release(const std::string&, const std::string&) override { return Unused(); }
+  Result<bool> Release(const std::string&, const std::string&, const std::string&) override {
+    return Unused();
+  }
   Status Delete(const std::string&) override { return Unused(); }
   Status Txn(const std::vector<TxnOp>&) override { return Unused(); }
   Result<std::vector<ServiceInstance>> Health(const std::string&, bool) override {

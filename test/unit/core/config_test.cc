@@ -63,6 +63,9 @@ TEST_CASE("Failover settings: defaults and values") {
   CHECK(c->failover.priority == 5);
   CHECK(c->failover.no_failover);
   CHECK(c->failover.errant_policy == ErrantPolicy::kReclone);
+  auto f = LoadConfig({{"ERRANT_POLICY", "flashback"}}, kHost);
+  REQUIRE(f.ok());
+  CHECK(f->failover.errant_policy == ErrantPolicy::kFlashback);
   CHECK(c->failover.semi_sync);
   CHECK(c->failover.semi_sync_timeout == std::chrono::seconds(30));
 }
@@ -98,6 +101,32 @@ TEST_CASE("Backend aliases and comments are honoured") {
   auto d = LoadConfig({{"SNAPSHOT_BACKEND", "LOCAL"}, {"BACKUP_DRIVER", "manta"}}, kHost);
   REQUIRE(d.ok());
   CHECK(d->snapshot.backend == "local");
+}
+
+TEST_CASE("Secrets: the passwords and the Consul token, for the logger to mask") {
+  auto c = LoadConfig({{"MYSQL_USER", "app"},
+                       {"MYSQL_PASSWORD", "a-pw"},
+                       {"MYSQL_REPL_USER", "repl"},
+                       {"MYSQL_REPL_PASSWORD", "r-pw"},
+                       {"CONSUL_HTTP_TOKEN", "tok-en"}},
+                      kHost);
+  REQUIRE(c.ok());
+  CHECK(c->Secrets() == std::vector<std::string>{"a-pw", "r-pw", "tok-en"});
+}
+
+TEST_CASE("MYSQL_DATABASE is a name, never SQL") {
+  for (const char* name : {"appdb", "App_DB$2", "my-db"}) {
+    CAPTURE(name);
+    CHECK(LoadConfig({{"MYSQL_DATABASE", name}}, kHost).ok());
+  }
+  for (const char* name : {"a`b", "db; DROP DATABASE x", "db name", "a'b", "a/b", "x.y",
+                           "0123456789012345678901234567890123456789012345678901234567890123"
+                           "4"}) {
+    CAPTURE(name);
+    auto c = LoadConfig({{"MYSQL_DATABASE", name}}, kHost);
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().message().rfind("MYSQL_DATABASE:", 0) == 0);
+  }
 }
 
 TEST_CASE("Passwords keep '#' characters inside them") {
@@ -143,6 +172,8 @@ TEST_CASE("Invalid values are rejected naming the variable") {
        "SNAPSHOT_ENCRYPTION_KEY"},
       {{{"SNAPSHOT_RETAIN_COUNT", "many"}}, "SNAPSHOT_RETAIN_COUNT"},
       {{{"SNAPSHOT_RETAIN_DAYS", "-2"}}, "SNAPSHOT_RETAIN_DAYS"},
+      {{{"HEALTH_INTERVAL", "often"}}, "HEALTH_INTERVAL"},
+      {{{"HEALTH_TIMEOUT", "5 seconds"}}, "HEALTH_TIMEOUT"},
   };
   for (const Row& r : rows) {
     INFO(r.variable);
@@ -175,6 +206,45 @@ TEST_CASE("Snapshot content settings: defaults and values") {
   auto z = LoadConfig({{"SNAPSHOT_COMPRESSION_LEVEL", "19"}}, kHost);
   REQUIRE(z.ok());
   CHECK(z->snapshot.compression_level == 19);
+}
+
+TEST_CASE("Timing that breaks T + D > 2I + H, or a pass timeout below H, is refused at start") {
+  struct Row {
+    const char* name;
+    Env env;
+    const char* refused;  // "" when accepted
+  };
+  const std::vector<Row> rows = {
+      {"the shipped defaults: 7 + 1 > 2x2 + 3", {}, ""},
+      {"the tests' fast timing: 5 + 2 > 2x1 + 3",
+       {{"HEALTH_INTERVAL", "1"}, {"HEALTH_TTL", "5"}, {"SESSION_LOCK_DELAY", "2"}},
+       ""},
+      {"a TTL too short for the interval", {{"HEALTH_TTL", "6"}}, "HEALTH_TTL"},
+      {"an interval too long for the TTL", {{"HEALTH_INTERVAL", "2.6"}}, "HEALTH_TTL"},
+      {"no lock-delay: 7 + 0 = 2x2 + 3", {{"SESSION_LOCK_DELAY", "0"}}, "HEALTH_TTL"},
+      {"a longer TTL makes room", {{"HEALTH_INTERVAL", "5"}, {"HEALTH_TTL", "20"}}, ""},
+      {"ContainerPilot kills the pass before it fences",
+       {{"HEALTH_TIMEOUT", "3s"}},
+       "HEALTH_TIMEOUT"},
+      {"a timeout in milliseconds", {{"HEALTH_TIMEOUT", "4500ms"}}, ""},
+      {"a timeout in minutes and seconds", {{"HEALTH_TIMEOUT", "1m30s"}}, ""},
+  };
+  for (const Row& r : rows) {
+    INFO(r.name);
+    auto c = LoadConfig(r.env, kHost);
+    if (*r.refused == '\0') {
+      REQUIRE(c.ok());
+      continue;
+    }
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().code() == Code::kInvalidArgument);
+    CHECK(c.status().message().rfind(std::string(r.refused) + ":", 0) == 0);
+  }
+  auto d = LoadConfig({{"HEALTH_TIMEOUT", "1m30s"}, {"HEALTH_INTERVAL", "1.5"}}, kHost);
+  REQUIRE(d.ok());
+  CHECK(d->health.timeout == std::chrono::seconds(90));
+  CHECK(d->health.interval == std::chrono::milliseconds(1500));
+  CHECK(d->health.ttl == std::chrono::seconds(7));
 }
 
 TEST_CASE("A host without an address needs NODE_IP") {

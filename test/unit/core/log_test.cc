@@ -44,6 +44,20 @@ TEST_CASE("Logger masks registered secrets in every copy") {
   CHECK(c.lines[0].find("***") != std::string::npos);
 }
 
+TEST_CASE("Logger masks secrets that escaping would change") {
+  for (bool json : {false, true}) {
+    CAPTURE(json);
+    Captured c;
+    Logger log = c.Make(LogLevel::kDebug, json);
+    const std::string secret = R"(Zq"x\y z)";
+    log.AddSecret(secret);
+    log.Info("connecting", {{"error", "Access denied for password " + secret}});
+    REQUIRE(c.lines.size() == 1);
+    CHECK(c.lines[0].find("Zq") == std::string::npos);
+    CHECK(c.lines[0].find("***") != std::string::npos);
+  }
+}
+
 TEST_CASE("Logger JSON output escapes strings") {
   Captured c;
   c.Make(LogLevel::kInfo, true).Info("say \"hi\"\n");

@@ -8,45 +8,12 @@
 
 #include "hooks/failover.h"
 #include "hooks/file_lock.h"
-#include "unit/hooks/hook_fixture.h"
+#include "unit/hooks/failover_fixture.h"
 
 namespace manage::hooks {
 namespace {
 
 using namespace std::chrono_literals;
-using Strings = std::vector<std::string>;
-
-constexpr char kThird[] = "mysql-n3";
-
-mysql::QueryResult Events(const Strings& gtids) {
-  std::vector<mysql::Row> rows;
-  for (const std::string& g : gtids) rows.push_back({"Gtid", "BEGIN GTID " + g});
-  return mysql::MakeResult({"Event_type", "Info"}, rows);
-}
-
-// A replica of kThird, which held the lock and is gone: its session expired,
-// the lock-delay passed, and nobody coordinates.
-struct OrphanFixture : HookFixture {
-  explicit OrphanFixture(const Env& env = {}) : HookFixture(env) {
-    RegisterSelf();
-    RegisterOther();
-    GiveLockTo(kThird, "node3");
-    clock.Advance(120s);
-    REQUIRE_FALSE(LockHeld());
-    REQUIRE(state().SetRole(cluster::Role::kReplica).ok());
-    ScriptReplica(ReplicaOf("10.0.0.13"));
-    ScriptReadOnly(true);
-    db().ReplyPrefix("SELECT MASTER_GTID_WAIT", mysql::OneValue("w", "0"));
-  }
-  std::vector<cluster::FailoverEvent> History() {
-    auto kv = consul.Peek(config.failover.history_key);
-    if (!kv) return {};
-    auto h = cluster::ParseHistory(kv->value);
-    REQUIRE(h.ok());
-    return *h;
-  }
-};
-
 TEST_CASE("failover: the chosen node takes the lock, then stops being a replica, then writes") {
   OrphanFixture f;
   f.db().ClearStatements();
@@ -69,6 +36,60 @@ TEST_CASE("failover: the chosen node takes the lock, then stops being a replica,
   CHECK(history[0].new_primary == kNode);
   CHECK(history[0].candidates.size() == 2);
   CHECK(f.Logged("chose the new primary"));
+}
+
+TEST_CASE("failover: a registered node failing its check is a candidate, and may be the best") {
+  OrphanFixture f;
+  // kOther acknowledged more (semi-sync) but fails its check on lag.
+  f.consul.DeregisterService(kOther, "node2");
+  f.consul.RegisterService({kOther, "mysql", "node2", kOtherAddress, 3306, {}, false});
+  // The candidates are read in Consul's order, kNode then kOther (the rule
+  // added last answers first); later reads see the default 0-1-5.
+  const std::string gtid_sql = mysql::ReadGtidStateSql(f.dialect);
+  f.db().Reply(gtid_sql, GtidRow("0-1-7", "0-1-7"), 1);
+  f.db().Reply(gtid_sql, GtidRow("0-1-5", "0-1-5"), 1);
+  // kOther takes the lock once designated (its own waiter, in reality).
+  f.clock.on_sleep = [&f] {
+    auto kv = f.consul.Peek(f.config.failover.lock_key);
+    if (!kv || f.LockHeld()) return;
+    auto d = cluster::ParseDesignation(kv->value);
+    if (d.ok() && d->candidate == kOther) f.GiveLockTo(kOther);
+  };
+  REQUIRE(Failover(f.deps, {}).ok());
+  auto history = f.History();
+  REQUIRE(history.size() == 1);
+  CHECK(history[0].new_primary == kOther);
+  CHECK(history[0].candidates.size() == 2);
+}
+
+TEST_CASE("failover: a candidate that misses one connection is asked again") {
+  OrphanFixture f;
+  f.consul.DeregisterService(kOther, "node2");
+  f.db().FailConnect(Status::Unavailable("(2003) connect timed out"));
+  f.db().ClearStatements();
+  REQUIRE(Failover(f.deps, {}).ok());
+  CHECK(f.consul.Peek(f.config.keys.primary_key)->value == kNode);
+  CHECK(f.History().back().candidates.size() == 1);
+}
+
+TEST_CASE("failover: a node designated with a source catches up from it, then promotes itself") {
+  OrphanFixture f;
+  // kOther has everything but NO_FAILOVER: this node replicates from it first.
+  f.DesignateMe("0-1-5", kOther);
+  f.db().ClearStatements();
+  REQUIRE(OnChange(f.deps, {}).ok());
+  CHECK(f.consul.Peek(f.config.keys.primary_key)->value == kNode);
+  CHECK(f.Writes() == Strings{"STOP SLAVE", ChangeMasterTo(kOtherAddress), "START SLAVE",
+                              "STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only=OFF"});
+  // It waited for the source's GTIDs after repointing to it.
+  const auto& all = f.db().statements();
+  auto at = [&all](const std::string& prefix) {
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (all[i].starts_with(prefix)) return i;
+    }
+    return all.size();
+  };
+  CHECK(at("CHANGE MASTER") < at("SELECT MASTER_GTID_WAIT('0-1-5'"));
 }
 
 TEST_CASE("failover: a lone candidate tagged no-failover is never promoted") {
@@ -115,12 +136,7 @@ TEST_CASE("failover: held back by the cooldown while the last primary is registe
 
 TEST_CASE("failover: a waiter designated by another coordinator promotes itself") {
   OrphanFixture f;
-  auto coordinator = f.consul.AgentOn("node2");
-  consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
-  auto id = coordinator->CreateSession(spec);
-  REQUIRE(id.ok());
-  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-5"};
-  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
+  f.DesignateMe("0-1-5");
   f.db().ClearStatements();
   REQUIRE(OnChange(f.deps, {}).ok());
   CHECK(f.consul.Peek(f.config.keys.primary_key)->value == kNode);
@@ -128,13 +144,22 @@ TEST_CASE("failover: a waiter designated by another coordinator promotes itself"
   CHECK(f.Writes() == Strings{"STOP SLAVE", "RESET SLAVE ALL", "SET GLOBAL read_only=OFF"});
 }
 
+TEST_CASE("failover: a designated node whose check fails takes the lock once it passes again") {
+  OrphanFixture f;
+  f.consul.SetCheckStatus("service:" + std::string(kNode), "critical", "node1");
+  f.DesignateMe("0-1-5");
+  // Its next health pass, having caught up, passes.
+  f.clock.on_sleep = [&f] {
+    f.consul.SetCheckStatus("service:" + std::string(kNode), "passing", "node1");
+  };
+  REQUIRE(OnChange(f.deps, {}).ok());
+  CHECK(f.consul.Peek(f.config.keys.primary_key)->value == kNode);
+  CHECK(f.LockHeld());
+}
+
 TEST_CASE("failover: a designated node that lacks the required GTIDs refuses") {
   OrphanFixture f;
-  auto coordinator = f.consul.AgentOn("node2");
-  consul::SessionSpec spec{"mysql-failover", 10s, "delete", 0s, std::nullopt};
-  auto id = coordinator->CreateSession(spec);
-  cluster::Designation d{kOther, "failover", kThird, kNode, "0-1-9"};
-  REQUIRE(*coordinator->Acquire(f.config.failover.lock_key, *id, cluster::SerializeDesignation(d)));
+  f.DesignateMe("0-1-9");
   Status s = OnChange(f.deps, {});
   CHECK(s.code() == Code::kFailedPrecondition);
   CHECK(s.message().find("refusing promotion") != std::string::npos);
@@ -181,10 +206,6 @@ TEST_CASE("health: a former primary refuses to replicate a primary that lacks it
     CHECK(f.db().Ran("SHUTDOWN") == reclone);
     CHECK(f.state().RecloneRequest() == (reclone ? "0-1-6,0-1-7" : ""));
   }
-}
-
-mysql::QueryResult GtidRow(const std::string& current, const std::string& slave) {
-  return mysql::MakeResult({"executed", "binlog_pos", "slave_pos"}, {{current, current, slave}});
 }
 
 TEST_CASE("health: a former primary whose writes all reached the new primary rejoins") {
@@ -249,6 +270,23 @@ struct SwitchoverFixture : HookFixture {
   }
 };
 
+TEST_CASE("switchover: the release names the target, the only node that may take the lock") {
+  SwitchoverFixture f;
+  // The target arms itself but never takes the lock.
+  f.clock.on_sleep = [&f] {
+    if (f.consul.Peek(f.config.failover.lock_key) &&
+        !f.consul.Peek(f.config.failover.lock_key + "-armed")) {
+      REQUIRE(f.consul.Put(f.config.failover.lock_key + "-armed", kOther).ok());
+    }
+  };
+  Status s = Switchover(f.deps, {});
+  CHECK(s.code() == Code::kDeadlineExceeded);
+  auto kv = f.consul.Peek(f.config.keys.primary_key);
+  REQUIRE(kv);
+  CHECK(kv->session.empty());
+  CHECK(kv->value == kOther);
+}
+
 TEST_CASE("switchover on a clean stop: fence, hand over, and leave this node a replica") {
   SwitchoverFixture f;
   REQUIRE(PreStop(f.deps, {}).ok());
@@ -261,6 +299,27 @@ TEST_CASE("switchover on a clean stop: fence, hand over, and leave this node a r
   CHECK(f.state().LastRole() == cluster::Role::kReplica);
   CHECK(f.state().Session().empty());
   CHECK_FALSE(f.consul.Peek(f.config.failover.lock_key));
+}
+
+TEST_CASE("switchover abandoned: this node stays fenced, the next health pass decides") {
+  SwitchoverFixture f;
+  f.ScriptReadOnly(true);      // once fenced
+  f.ScriptReadOnly(false, 1);  // before the fence
+  // Read in this order (the rule added last answers first): the target when
+  // choosing it, then this node after the fence, ahead of anything the
+  // target ever reaches.
+  const std::string gtid_sql = mysql::ReadGtidStateSql(f.dialect);
+  f.db().Reply(gtid_sql, GtidRow("0-1-9", ""), 1);
+  f.db().Reply(gtid_sql, GtidRow("0-1-5", ""), 1);
+  Status s = Switchover(f.deps, {});
+  CHECK(s.code() == Code::kDeadlineExceeded);
+  // Fenced, and never unfenced. Nothing renewed the session during the
+  // 30 s wait, and it expired: unfencing now would make a node writable
+  // without the lock.
+  CHECK(f.Writes() == Strings{"SET GLOBAL read_only=ON"});
+  CHECK_FALSE(f.LockHeld());
+  CHECK_FALSE(f.consul.Peek(f.config.failover.lock_key));
+  CHECK(f.Logged("switchover abandoned"));
 }
 
 TEST_CASE("health: a pass while a switchover runs on this node changes nothing") {
@@ -282,10 +341,10 @@ TEST_CASE("health: a pass while a switchover runs on this node changes nothing")
     } else {
       f.RegisterSelf();
       f.GiveLockTo(kNode, "node1");
-      REQUIRE(
-          f.consul
-              .Release(f.config.keys.primary_key, f.consul.Peek(f.config.keys.primary_key)->session)
-              .value());
+      REQUIRE(f.consul
+                  .Release(f.config.keys.primary_key,
+                           f.consul.Peek(f.config.keys.primary_key)->session, kNode)
+                  .value());
     }
     REQUIRE(f.state().SetBootstrapped().ok());
     REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());

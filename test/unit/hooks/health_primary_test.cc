@@ -2,6 +2,7 @@
 // one-time bootstrap; plus `--primary` and argument checking.
 #include <catch2/catch.hpp>
 
+#include "mysql/password.h"
 #include "unit/hooks/hook_fixture.h"
 
 namespace manage::hooks {
@@ -106,17 +107,19 @@ TEST_CASE("health: a fresh node takes the free lock and bootstraps exactly once"
   CHECK(f.Writes() ==
         Strings{
             "CREATE DATABASE IF NOT EXISTS `appdb`",
-            "CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY 'app-Secret-1'",
+            "CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY PASSWORD "
+            "'*2D3D1197BA18379E7D1C2094AE885F8FD49A17C3'",
             "GRANT ALL PRIVILEGES ON `appdb`.* TO 'app'@'%'",
-            "CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY 'repl-Secret-2'",
+            "CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY PASSWORD "
+            "'*53D95440B632BBC6053A502846C1955EB94A0926'",
             "GRANT REPLICATION SLAVE, SLAVE MONITOR, BINLOG MONITOR, RELOAD, PROCESS, LOCK TABLES, "
             "SELECT ON *.* TO 'repl'@'%'",
             "ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR mysql_native_password "
-            "USING PASSWORD('root-Secret-3')",
+            "USING '*A6AC583AA064C9626B27F7CA4E7CE7DF1C4178C4'",
             "SET GLOBAL read_only=OFF",
         });
-  // Time zones take seconds: they load in the detached snapshot process, never
-  // in a health pass that must finish within the check's TTL.
+  // Nothing that takes seconds runs in a health pass that must finish within
+  // the check's TTL: no program at all (time zones load in pre_start).
   CHECK(f.runner.calls().empty());
   CHECK(f.spawned == std::vector<Strings>{{"snapshot"}});
 
@@ -144,8 +147,8 @@ TEST_CASE("health: the first primary keeps a generated root password in a 0600 f
   std::string password = file->data.substr(0, file->data.find('\n'));
   CHECK(password.size() >= 16);
   CHECK(f.db().Count("ALTER USER 'root'@'localhost' IDENTIFIED VIA unix_socket OR "
-                     "mysql_native_password USING PASSWORD('" +
-                     password + "')") == 1);
+                     "mysql_native_password USING '" +
+                     *mysql::NativePasswordHash(password) + "'") == 1);
   CHECK_FALSE(f.Logged(password));
 }
 
@@ -183,6 +186,38 @@ TEST_CASE("health: a primary whose session expired fences itself before retaking
     CHECK(f.Writes() == Strings{"SET GLOBAL read_only=ON", "SET GLOBAL read_only=OFF"});
     CHECK(f.LockHeld());
     CHECK(f.consul.Peek(f.config.keys.primary_key)->session == f.state().Session());
+  }
+}
+
+TEST_CASE("health: a former primary never takes a free lock that does not name it") {
+  struct Row {
+    const char* what;
+    const char* value;  // the free lock's value
+    bool healthy;       // a failover candidate: only when nobody else is named
+  };
+  const Row rows[] = {
+      // Released by a switchover to kOther, which has not taken it yet: this
+      // node restarted with stale data in between.
+      {"handed over to another node", kOther, false},
+      // Released without a name (or the key is gone): a failover decides.
+      {"naming nobody", "", true},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.what);
+    HookFixture f;
+    f.RegisterSelf();
+    f.RegisterOther();
+    auto id = f.GiveLockTo(kNode, "node1");
+    REQUIRE(*f.consul.Release(f.config.keys.primary_key, id, row.value));
+    REQUIRE(f.state().SetBootstrapped().ok());
+    REQUIRE(f.state().SetRole(cluster::Role::kPrimary).ok());
+    f.ScriptReadOnly(true);  // booted read-only
+
+    Status s = Health(f.deps, {});
+    CHECK(s.ok() == row.healthy);
+    CHECK_FALSE(f.LockHeld());
+    CHECK(f.Writes().empty());
+    CHECK(f.spawned == std::vector<Strings>{{"on_change"}});
   }
 }
 

@@ -190,7 +190,8 @@ TEST_CASE("health: a restored snapshot's GTID is set before CHANGE MASTER, then 
 
   SECTION("replication starts") {
     REQUIRE(Health(f.deps, {}).ok());
-    CHECK(f.Writes() == Strings{"SET GLOBAL gtid_slave_pos='0-1-42'", ChangeMasterTo(kOtherAddress),
+    CHECK(f.Writes() == Strings{"RESET MASTER", "SET GLOBAL gtid_binlog_state='0-1-42'",
+                                "SET GLOBAL gtid_slave_pos='0-1-42'", ChangeMasterTo(kOtherAddress),
                                 "START SLAVE"});
     CHECK(f.state().RestoredGtid().empty());
     CHECK_FALSE(f.fs.Exists(f.StatePath("restored-gtid")));
@@ -201,8 +202,9 @@ TEST_CASE("health: a restored snapshot's GTID is set before CHANGE MASTER, then 
     f.db().FailPrefix("CHANGE MASTER TO", Status::FailedPrecondition("(1198) busy"), 1);
     CHECK_FALSE(Health(f.deps, {}).ok());
     CHECK(f.state().RestoredGtid().empty());
-    CHECK(f.Writes() ==
-          Strings{"SET GLOBAL gtid_slave_pos='0-1-42'", ChangeMasterTo(kOtherAddress)});
+    CHECK(f.Writes() == Strings{"RESET MASTER", "SET GLOBAL gtid_binlog_state='0-1-42'",
+                                "SET GLOBAL gtid_slave_pos='0-1-42'",
+                                ChangeMasterTo(kOtherAddress)});
   }
 }
 

@@ -33,19 +33,21 @@ TEST_CASE("on_change converges replication only on replicas of another holder") 
        cluster::Role::kPrimary,
        {},
        {}},
+      // A configured replica is first checked for writes of its own.
       {"replica already pointing at the holder", Lock::kHeldByOther, cluster::Role::kReplica,
-       ReplicaOf(kOtherAddress), Strings{"SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS"}},
+       ReplicaOf(kOtherAddress),
+       Strings{"SHOW SLAVE STATUS", kGtidState, "SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS"}},
       {"replica pointing elsewhere", Lock::kHeldByOther, cluster::Role::kReplica,
        ReplicaOf("10.0.0.99"),
-       Strings{"SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS", kGtidState, kGtidState,
-               kBinlogState, "STOP SLAVE", kGtidState, ChangeMasterTo(kOtherAddress),
-               "START SLAVE"}},
+       Strings{"SHOW SLAVE STATUS", kGtidState, "SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS",
+               kGtidState, kGtidState, kBinlogState, "STOP SLAVE", kGtidState,
+               ChangeMasterTo(kOtherAddress), "START SLAVE"}},
       {"replica with replication not configured",
        Lock::kHeldByOther,
        cluster::Role::kReplica,
        {},
-       Strings{"SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS", kGtidState, kGtidState,
-               kBinlogState, kGtidState, ChangeMasterTo(kOtherAddress), "START SLAVE"}},
+       Strings{"SHOW SLAVE STATUS", "SELECT @@GLOBAL.read_only", "SHOW SLAVE STATUS", kGtidState,
+               kGtidState, kBinlogState, kGtidState, ChangeMasterTo(kOtherAddress), "START SLAVE"}},
       {"fresh node not yet given a role by health",
        Lock::kHeldByOther,
        cluster::Role::kUnknown,
@@ -83,7 +85,8 @@ TEST_CASE("on_change on a restored node applies the snapshot's position first") 
   REQUIRE(f.state().SetRestoredGtid("0-1-42").ok());
   f.ScriptReadOnly(true);
   REQUIRE(OnChange(f.deps, {}).ok());
-  CHECK(f.Writes() == Strings{"SET GLOBAL gtid_slave_pos='0-1-42'", ChangeMasterTo(kOtherAddress),
+  CHECK(f.Writes() == Strings{"RESET MASTER", "SET GLOBAL gtid_binlog_state='0-1-42'",
+                              "SET GLOBAL gtid_slave_pos='0-1-42'", ChangeMasterTo(kOtherAddress),
                               "START SLAVE"});
   CHECK(f.state().RestoredGtid().empty());
   CHECK(f.state().LastRole() == cluster::Role::kReplica);

@@ -263,17 +263,28 @@ TEST_CASE("pre_start restores the first snapshot once it appears") {
 
 TEST_CASE("pre_start initialises an empty datadir when there is no primary and no snapshot") {
   PreStartFixture f;
+  const std::string tz_file = "/tmp/manage-timezones.sql";
+  f.runner.Script("mariadb-tzinfo-to-sql", Reply().Stdout("INSERT INTO time_zone_name ...;\n"));
+  std::string tz_loaded;
+  f.runner.Script("mariadb-install-db", Reply().Effect([&](const auto&) {
+    auto sql = f.fs.ReadFile(tz_file);
+    tz_loaded = sql.ok() ? *sql : "";
+  }));
   REQUIRE(PreStart(f.deps, {}).ok());
-  REQUIRE(f.runner.calls().size() == 1);
-  const sys::Command& cmd = f.runner.calls()[0].cmd;
+  REQUIRE(f.runner.calls().size() == 2);
+  CHECK(f.runner.calls()[0].cmd.argv == Strings{"mariadb-tzinfo-to-sql", "/usr/share/zoneinfo"});
+  const sys::Command& cmd = f.runner.calls()[1].cmd;
+  // Time zones load with the system tables, without binlogs: never replicated.
   CHECK(cmd.argv == Strings{"mariadb-install-db", "--no-defaults", "--datadir=/var/lib/mysql",
                             "--user=mysql", "--auth-root-authentication-method=socket",
-                            "--skip-test-db", "--tmpdir=/tmp"});
+                            "--skip-test-db", "--tmpdir=/tmp", "--extra-file=" + tz_file});
+  CHECK(tz_loaded == "INSERT INTO time_zone_name ...;\n");
+  CHECK_FALSE(f.fs.Exists(tz_file));
   for (const char* secret : {kAppPassword, kReplPassword, kRootPassword}) {
     for (const std::string& a : cmd.argv) CHECK(a.find(secret) == std::string::npos);
     for (const std::string& e : cmd.env) CHECK(e.find(secret) == std::string::npos);
   }
-  CHECK(f.runner.calls()[0].stdin_data.empty());
+  CHECK(f.runner.calls()[1].stdin_data.empty());
   CHECK(f.fs.IsDirectory(kDatadir));
   CHECK(f.state().DataOrigin() == cluster::Origin::kInit);
 }

@@ -1,6 +1,7 @@
 #include "http/socket_transport.h"
 
 #include <catch2/catch.hpp>
+#include <future>
 
 #include "local_server.h"
 
@@ -149,6 +150,23 @@ TEST_CASE("SocketTransport reports a host that does not resolve as Unavailable")
   auto resp = transport.Send(Get("http://no-such-host.invalid:8500/"));
   REQUIRE_FALSE(resp.ok());
   CHECK(resp.status().code() == Code::kUnavailable);
+}
+
+TEST_CASE("SocketTransport counts a name lookup against the request's timeout") {
+  // A DNS server that does not answer: the lookup returns only when the test ends.
+  auto release = std::make_shared<std::promise<void>>();
+  std::shared_future<void> released = release->get_future().share();
+  Lookup hanging = [released](const std::string&, const std::string&) {
+    released.wait();
+    return Result<std::vector<SocketAddress>>(Status::Unavailable("cannot resolve"));
+  };
+  SocketTransport transport({}, hanging);
+  Request r = Get("http://consul.example:8500/v1/kv/mysql-primary");
+  r.timeout = std::chrono::milliseconds(50);
+  auto resp = transport.Send(r);
+  release->set_value();
+  REQUIRE_FALSE(resp.ok());
+  CHECK(resp.status().code() == Code::kDeadlineExceeded);
 }
 
 }  // namespace
