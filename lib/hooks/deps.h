@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "mysql/client.h"
+#include "ops/counters.h"
 #include "storage/object_store.h"
 #include "sys/clock.h"
 #include "sys/fs.h"
@@ -53,6 +54,10 @@ struct Deps {
   // Starts `argv` (this binary's subcommand) detached from the calling hook, so
   // long work such as the first snapshot never holds up a health check.
   std::function<Status(const std::vector<std::string>& argv)> spawn_detached;
+  // What this node's hooks did, for `manage serve`'s metrics; may be null.
+  ops::Counters* counters = nullptr;
+  // A Consul client of its own, for another thread (`manage serve`); may be unset.
+  std::function<std::unique_ptr<consul::Consul>()> new_consul;
 };
 
 }  // namespace manage::hooks

@@ -169,6 +169,7 @@ Status TakeUnderLock(Deps& deps, const Run& run) {
                                     {"encryption", record->encryption},
                                     {"duration_ms", std::to_string(record->duration_ms)},
                                     {"sha256", record->sha256}});
+  if (deps.counters != nullptr) deps.counters->AddSnapshotStored();
   ApplyRetention(deps, *run.store, record->id);
   return Status::Ok();
 }
