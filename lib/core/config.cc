@@ -166,6 +166,10 @@ Result<Config> LoadConfig(const Env& env, const HostFacts& host) {
   c.max_replica_lag =
       std::chrono::seconds(r.Int("MAX_REPLICA_LAG", c.max_replica_lag.count(), 0, 86400));
   ReadFailover(r, svc, c.keys.primary_key, c.failover);
+  c.serve.address = r.String("SERVE_ADDRESS", c.mysql.bind_address);
+  c.serve.port = static_cast<int>(r.Int("SERVE_PORT", c.serve.port, 1, 65535));
+  c.serve.health_interval =
+      std::chrono::seconds(r.Int("HEALTH_INTERVAL", c.serve.health_interval.count(), 1, 3600));
   auto level = ParseLogLevel(r.String("LOG_LEVEL", "INFO"));
   if (level.ok()) {
     c.log_level = *level;

@@ -92,6 +92,15 @@ struct FailoverSettings {
   std::chrono::seconds semi_sync_timeout{86400};
 };
 
+// `manage serve`, the HTTP endpoints for load balancers and monitoring.
+struct ServeSettings {
+  std::string address = "0.0.0.0";  // SERVE_ADDRESS, by default MYSQL_BIND_ADDRESS
+  int port = 8008;                  // SERVE_PORT
+  // HEALTH_INTERVAL (ContainerPilot's): the facts the endpoints answer from are
+  // refreshed twice per interval and never trusted when older than one.
+  std::chrono::seconds health_interval{2};
+};
+
 struct Config {
   std::string service_name = "mysql";
   std::string primary_service;  // ${SERVICE_NAME}-primary: the advertised primary job
@@ -110,6 +119,7 @@ struct Config {
   KeySettings keys;
   SnapshotSettings snapshot;
   FailoverSettings failover;
+  ServeSettings serve;
   Env env;  // the environment it was read from (Consul and store settings read it)
 
   // The name this node goes by in Consul and KV values: the ContainerPilot
