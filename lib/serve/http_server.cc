@@ -180,8 +180,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address
       MHD_OPTION_CONNECTION_LIMIT, limits.connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
       limits.per_client, MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits.memory,
       MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(limits.idle_timeout.count()),
-      MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U, MHD_OPTION_STRICT_FOR_CLIENT, 1,
-      MHD_OPTION_EXTERNAL_LOGGER, &Impl::OnLog, self, MHD_OPTION_END);
+      MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_EXTERNAL_LOGGER, &Impl::OnLog, self,
+      MHD_OPTION_END);
   if (impl->daemon == nullptr) {
     return Status::Unavailable("cannot serve HTTP on " + address + ":" + std::to_string(port) +
                                (impl->last_error.empty() ? "" : ": " + impl->last_error));
