@@ -9,7 +9,8 @@ RUN set -eux; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config \
-        libcurl4-openssl-dev rapidjson-dev libmariadb-dev libfmt-dev libssl-dev; \
+        libcurl4-openssl-dev rapidjson-dev libmariadb-dev libfmt-dev libssl-dev \
+        libmicrohttpd-dev; \
     rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -56,7 +57,7 @@ RUN set -eux; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         mariadb-server mariadb-backup \
-        libcurl4 libmariadb3 libfmt9 libssl3 ca-certificates tzdata; \
+        libcurl4 libmariadb3 libfmt9 libssl3 libmicrohttpd12 ca-certificates tzdata; \
     rm -rf /var/lib/apt/lists/*; \
     # The package initialises /var/lib/mysql at install time; a node must start
     # with an empty datadir so that pre_start restores a snapshot or initialises it.
@@ -78,5 +79,6 @@ RUN set -eux; \
     consul version
 
 ENV CONTAINERPILOT=/etc/containerpilot.json5
-EXPOSE 3306
+# 3306: mysqld; 8008: manage serve (SERVE_PORT)
+EXPOSE 3306 8008
 ENTRYPOINT ["containerpilot"]
