@@ -252,7 +252,16 @@ class Node:
         self._forget_process()
 
     def _forget_process(self):
-        """After ContainerPilot exited: no mysqld left behind, log closed."""
+        """After ContainerPilot exited: nothing of the node left behind (as when a
+        container's first process exits), log closed."""
+        # Jobs run in process groups of their own (a long-running one such as
+        # `manage serve` outlives a SIGKILLed ContainerPilot otherwise).
+        for _ in range(5):
+            pids = session_pids(self.proc.pid)
+            if not pids:
+                break
+            signal_pids(pids, signal.SIGKILL)
+            time.sleep(0.05)
         self._kill_leftover_mysqld()
         self.proc = None
         if self.log_file:
