@@ -29,7 +29,7 @@ struct SnapshotRow {
   uint64_t size = 0;
   uint64_t raw_size = 0;     // bytes before compression; 0 when unknown
   uint64_t duration_ms = 0;  // how long taking it took; 0 when unknown
-  std::string compression, encryption;
+  std::string compression{}, encryption{};
   int64_t time_unix = 0;  // `time` in seconds since the epoch
 };
 
