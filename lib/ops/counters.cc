@@ -56,8 +56,9 @@ Counters::~Counters() {
 
 uint64_t* Counters::Slots() {
   std::lock_guard<std::mutex> guard(mu_);
-  if (slots_ != nullptr || failed_) return slots_;
-  failed_ = true;
+  // Tried again on every call until it works: `serve` may start before
+  // pre_start has created the state dir.
+  if (slots_ != nullptr) return slots_;
   int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return nullptr;
   struct stat st {};
@@ -74,7 +75,6 @@ uint64_t* Counters::Slots() {
     ::munmap(mapped, kFileSize);
     return nullptr;
   }
-  failed_ = false;
   slots_ = slots;
   return slots_;
 }

@@ -56,13 +56,12 @@ class Counters {
   CounterValues Read();
 
  private:
-  // The mapped slots, mapping the file on first call; nullptr when it cannot.
+  // The mapped slots, mapping the file on first use; nullptr while it cannot.
   uint64_t* Slots();
 
   std::string path_;
   std::mutex mu_;  // guards the mapping below, not the counters
   uint64_t* slots_ = nullptr;
-  bool failed_ = false;
 };
 
 }  // namespace manage::ops

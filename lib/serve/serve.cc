@@ -79,7 +79,7 @@ Status Serve(hooks::Deps& deps, const hooks::Args& args) {
   Running running;
   Status started = Start(deps, running);
   if (!started.ok()) {
-    deps.log.Error("cannot serve; exiting after a pause", {{"error", started.message()}});
+    deps.log.Warn("cannot serve; exiting in a few seconds");
     signals.Wait(kRetryDelay);
     return started;
   }

@@ -2,6 +2,8 @@
 // never lost; a file of another layout is left alone.
 #include "ops/counters.h"
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <thread>
@@ -53,6 +55,16 @@ TEST_CASE("concurrent writers lose no update") {
   CounterValues v = Counters(path).Read();
   CHECK(v.hooks[static_cast<int>(Hook::kOnChange)].ok == 4000);
   CHECK(v.hooks[static_cast<int>(Hook::kOnChange)].duration_us == 4000);
+}
+
+TEST_CASE("a state dir created later is used from then on") {
+  sys::TempDir tmp;
+  std::string dir = tmp.path() + "/state";
+  Counters serve(dir + "/counters");
+  CHECK(serve.Read().snapshots_stored == 0);  // no dir yet
+  REQUIRE(::mkdir(dir.c_str(), 0700) == 0);
+  Counters(dir + "/counters").AddSnapshotStored();
+  CHECK(serve.Read().snapshots_stored == 1);
 }
 
 TEST_CASE("an unusable path or a foreign file records nothing and reads zeros") {
