@@ -19,21 +19,14 @@ import time
 import urllib.error
 import urllib.request
 
+import harness
+
 SERVE_PORT = 8008
 
 
 def serve_pids(node):
     """PIDs of the node's `manage serve` processes."""
-    pids = []
-    for pid in node.processes():
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if len(argv) >= 2 and argv[0].endswith(b"manage") and argv[1] == b"serve":
-            pids.append(pid)
-    return pids
+    return harness.manage_pids(node, "serve")
 
 
 def signal_serve(nodes, sig):

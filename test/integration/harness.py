@@ -82,6 +82,20 @@ def signal_pids(pids, sig):
             pass
 
 
+def manage_pids(node, subcommand):
+    """PIDs of the node's processes running `manage <subcommand>` (e.g. serve)."""
+    pids = []
+    for pid in node.processes():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if len(argv) >= 2 and argv[0].endswith(b"manage") and argv[1] == subcommand.encode():
+            pids.append(pid)
+    return pids
+
+
 def wait_for(what, predicate, timeout=60.0, interval=0.25):
     """Polls predicate() until it returns a truthy value; raises on timeout."""
     deadline = time.monotonic() + timeout

@@ -28,7 +28,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from browser import Browser  # noqa: E402
-from harness import REPO, Cluster, Consul, import_pymysql, make_base_dir, wait_for  # noqa: E402
+from harness import (REPO, Cluster, Consul, import_pymysql, make_base_dir,  # noqa: E402
+                     manage_pids, wait_for)
 
 SERVE_PORT = 8008
 SECRETS = ("app-secret", "repl-secret")
@@ -213,15 +214,8 @@ class ServeTest(unittest.TestCase):
             return ""
 
     def serve_pid(self, node):
-        for pid in node.processes():
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    argv = f.read().split(b"\0")
-            except OSError:
-                continue
-            if len(argv) >= 2 and argv[0].endswith(b"manage") and argv[1] == b"serve":
-                return pid
-        return None
+        pids = manage_pids(node, "serve")
+        return pids[0] if pids else None
 
     def test_1_endpoints_answer_by_role(self):
         c = self.c
