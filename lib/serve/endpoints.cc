@@ -71,6 +71,23 @@ Verdict Fresh(const View& view) {
   return CheckFresh(*view.local, view.now, MaxAge(view));
 }
 
+// What every check answers now, with the default lag: false unless fresh.
+struct Passing {
+  bool fresh = false, primary = false, replica = false, read_only = false, health = false;
+};
+
+Passing PassingNow(const View& view, int64_t default_lag) {
+  Passing p;
+  p.fresh = Fresh(view).ok;
+  if (!p.fresh) return p;
+  const LocalFacts& f = *view.local;
+  p.primary = CheckPrimary(f).ok;
+  p.replica = CheckReplica(f, default_lag).ok;
+  p.read_only = CheckReadOnly(f, default_lag).ok;
+  p.health = CheckHealth(f).ok;
+  return p;
+}
+
 double AgeSeconds(SteadyTime now, SteadyTime taken) {
   return std::chrono::duration<double>(now - taken).count();
 }
@@ -126,14 +143,12 @@ Response Node(const View& view, int64_t default_lag) {
   w.EndObject();
   WriteReplication(o, w, f.replica);
   o.Bool("consul_up", f.consul_up).StrOrNull("consul_error", f.consul_error);
-  Verdict fresh = Fresh(view);
+  Passing passing = PassingNow(view, default_lag);
   w.Key("checks");
   w.StartObject();
-  o.Bool("fresh", fresh.ok);
-  o.Bool("primary", fresh.ok && CheckPrimary(f).ok);
-  o.Bool("replica", fresh.ok && CheckReplica(f, default_lag).ok);
-  o.Bool("read_only", fresh.ok && CheckReadOnly(f, default_lag).ok);
-  o.Bool("health", fresh.ok && CheckHealth(f).ok);
+  o.Bool("fresh", passing.fresh).Bool("primary", passing.primary);
+  o.Bool("replica", passing.replica).Bool("read_only", passing.read_only);
+  o.Bool("health", passing.health);
   w.EndObject();
   o.Int("facts_age_ms", static_cast<int64_t>(AgeSeconds(view.now, f.taken) * 1000));
   const ops::StatusReport* report =
@@ -178,16 +193,13 @@ Response Metrics(const View& view, int64_t default_lag) {
   in.local = view.local.get();
   in.cluster = view.cluster.get();
   if (view.counters) in.counters = view.counters();
-  Verdict fresh = Fresh(view);
-  in.fresh = fresh.ok;
-  if (view.local) {
-    const LocalFacts& f = *view.local;
-    in.local_age_seconds = AgeSeconds(view.now, f.taken);
-    in.primary_ok = fresh.ok && CheckPrimary(f).ok;
-    in.replica_ok = fresh.ok && CheckReplica(f, default_lag).ok;
-    in.read_only_ok = fresh.ok && CheckReadOnly(f, default_lag).ok;
-    in.health_ok = fresh.ok && CheckHealth(f).ok;
-  }
+  Passing passing = PassingNow(view, default_lag);
+  in.fresh = passing.fresh;
+  in.primary_ok = passing.primary;
+  in.replica_ok = passing.replica;
+  in.read_only_ok = passing.read_only;
+  in.health_ok = passing.health;
+  if (view.local) in.local_age_seconds = AgeSeconds(view.now, view.local->taken);
   if (view.cluster) in.cluster_age_seconds = AgeSeconds(view.now, view.cluster->taken);
   Response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
