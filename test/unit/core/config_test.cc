@@ -1,6 +1,9 @@
 #include "core/config.h"
 
 #include <catch2/catch.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace manage {
 namespace {
@@ -175,6 +178,34 @@ TEST_CASE("Snapshot content settings: defaults and values") {
   auto z = LoadConfig({{"SNAPSHOT_COMPRESSION_LEVEL", "19"}}, kHost);
   REQUIRE(z.ok());
   CHECK(z->snapshot.compression_level == 19);
+}
+
+TEST_CASE("Serve settings: defaults follow mysqld's bind address; bad values are refused") {
+  auto c = LoadConfig({}, kHost);
+  REQUIRE(c.ok());
+  CHECK(c->serve.address == "0.0.0.0");
+  CHECK(c->serve.port == 8008);
+  CHECK(c->serve.health_interval == std::chrono::seconds(2));
+  c = LoadConfig({{"MYSQL_BIND_ADDRESS", "10.0.0.5"}, {"HEALTH_INTERVAL", "5"}}, kHost);
+  REQUIRE(c.ok());
+  CHECK(c->serve.address == "10.0.0.5");
+  CHECK(c->serve.health_interval == std::chrono::seconds(5));
+  c = LoadConfig(
+      {{"MYSQL_BIND_ADDRESS", "10.0.0.5"}, {"SERVE_ADDRESS", "::"}, {"SERVE_PORT", "9000"}}, kHost);
+  REQUIRE(c.ok());
+  CHECK(c->serve.address == "::");
+  CHECK(c->serve.port == 9000);
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"SERVE_PORT", "0"},
+                                                        {"SERVE_PORT", "70000"},
+                                                        {"SERVE_PORT", "http"},
+                                                        {"HEALTH_INTERVAL", "0"},
+                                                        {"HEALTH_INTERVAL", "2s"}}) {
+    CAPTURE(name, value);
+    auto bad = LoadConfig({{name, value}}, kHost);
+    REQUIRE_FALSE(bad.ok());
+    CHECK_THAT(bad.status().message(), Catch::Contains(name));
+  }
 }
 
 TEST_CASE("A host without an address needs NODE_IP") {
