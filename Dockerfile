@@ -10,7 +10,7 @@ RUN set -eux; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         build-essential cmake pkg-config \
         libcurl4-openssl-dev rapidjson-dev libmariadb-dev libfmt-dev libssl-dev \
-        libzstd-dev zlib1g-dev; \
+        libzstd-dev zlib1g-dev libmicrohttpd-dev; \
     rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -57,7 +57,7 @@ RUN set -eux; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         mariadb-server mariadb-backup \
-        libcurl4 libmariadb3 libfmt9 libssl3 libzstd1 zlib1g ca-certificates tzdata; \
+        libcurl4 libmariadb3 libfmt9 libssl3 libzstd1 zlib1g libmicrohttpd12 ca-certificates tzdata; \
     rm -rf /var/lib/apt/lists/*; \
     # The package initialises /var/lib/mysql at install time; a node must start
     # with an empty datadir so that pre_start restores a snapshot or initialises it.
@@ -81,5 +81,6 @@ RUN set -eux; \
     consul version
 
 ENV CONTAINERPILOT=/etc/containerpilot.json5
-EXPOSE 3306
+# 3306: mysqld; 8008: manage serve (SERVE_PORT)
+EXPOSE 3306 8008
 ENTRYPOINT ["containerpilot"]

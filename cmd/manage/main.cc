@@ -2,16 +2,21 @@
 // operators run by hand. Subcommands are a table of {name, summary, help, run};
 // each one logs its own failure once and maps it to an exit code:
 // 0 ok, 1 failed, 2 usage or configuration error.
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/config.h"
 #include "core/env.h"
 #include "core/log.h"
 #include "hooks/hooks.h"
+#include "ops/counters.h"
+#include "serve/serve.h"
 #include "wiring.h"
 
 namespace manage {
@@ -75,6 +80,19 @@ int Help(const Args& args) {
   return kExitOk;
 }
 
+// The hooks ContainerPilot runs: each run is counted (ops/counters.h) for
+// `manage serve`'s metrics.
+std::optional<ops::Hook> CountedHook(const std::string& name, const Args& args) {
+  if (name == "health") {
+    return hooks::HasFlag(args, "--primary") ? ops::Hook::kHealthPrimary : ops::Hook::kHealth;
+  }
+  if (name == "pre_start") return ops::Hook::kPreStart;
+  if (name == "on_change") return ops::Hook::kOnChange;
+  if (name == "snapshot") return ops::Hook::kSnapshot;
+  if (name == "pre_stop") return ops::Hook::kPreStop;
+  return std::nullopt;
+}
+
 bool WantsHelp(const Args& args) {
   return hooks::HasFlag(args, "--help") || hooks::HasFlag(args, "-h");
 }
@@ -85,21 +103,30 @@ int RunSubcommand(const Subcommand& c, const Args& args) {
   Logger early = Logger::Stderr(LogLevel::kInfo, false).With("hook", c.name);
   if (!config.ok()) {
     early.Error("invalid configuration", {{"error", config.status().message()}});
+    // ContainerPilot restarts serve as soon as it exits: not in a tight loop.
+    if (std::string(c.name) == "serve") std::this_thread::sleep_for(std::chrono::seconds(5));
     return kExitUsage;
   }
   Logger log = Logger::Stderr(config->log_level, config->log_json).With("hook", c.name);
   for (const std::string& secret : config->Secrets()) log.AddSecret(secret);
   // A health pass must reach its fence within kFenceBound (config.h): each
   // of its (at most two) Consul requests before the fence gets
-  // kHealthConsulTimeout, the name lookup included.
-  bool is_health = std::string(c.name) == "health";
-  auto wiring =
-      Wiring::Create(*config, log, is_health ? kHealthConsulTimeout : std::chrono::milliseconds(0));
+  // kHealthConsulTimeout, the name lookup included. So do serve's, whose
+  // facts must be fresh within one interval.
+  bool short_consul = std::string(c.name) == "health" || std::string(c.name) == "serve";
+  auto wiring = Wiring::Create(*config, log,
+                               short_consul ? kHealthConsulTimeout : std::chrono::milliseconds(0));
   if (!wiring.ok()) {
     log.Error("invalid configuration", {{"error", wiring.status().message()}});
     return kExitUsage;
   }
+  auto started = std::chrono::steady_clock::now();
   Status s = c.run((*wiring)->deps(), args);
+  if (auto hook = CountedHook(c.name, args); hook && (*wiring)->deps().counters) {
+    auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    (*wiring)->deps().counters->RecordRun(*hook, s.ok(), took, std::chrono::system_clock::now());
+  }
   // `health --primary` fails on every replica at every interval by design:
   // that is not worth an error line in ContainerPilot's log.
   bool expected = std::string(c.name) == "health" && hooks::HasFlag(args, "--primary");
@@ -222,6 +249,22 @@ const std::vector<Subcommand>& Subcommands() {
        "Encrypted snapshots need SNAPSHOT_ENCRYPTION_KEY or SNAPSHOT_ENCRYPTION_KEY_FILE.\n"
        "On a terminal, long transfers show their progress on stderr.",
        hooks::Backup},
+      {"serve", nullptr, "serve HTTP endpoints for load balancers, Prometheus and people",
+       "Runs until stopped (a ContainerPilot job of its own). Listens on\n"
+       "SERVE_ADDRESS:SERVE_PORT (default MYSQL_BIND_ADDRESS:8008) and answers\n"
+       "from facts refreshed every half HEALTH_INTERVAL, never waiting on mysqld\n"
+       "or Consul; changes nothing.\n\n"
+       "  GET /primary          200 when this node holds PRIMARY_KEY and is writable\n"
+       "  GET /replica[?lag=N]  200 when it replicates from the lock holder, both\n"
+       "                        threads running, read-only, at most N s behind\n"
+       "                        (default MAX_REPLICA_LAG)\n"
+       "  GET /read-only[?lag=N] 200 for the primary or such a replica\n"
+       "  GET /health           200 when mysqld answers\n"
+       "  GET /node, /cluster   JSON: this node; every node (as status --json)\n"
+       "  GET /metrics          Prometheus text format\n"
+       "  GET /                 the status page\n\n"
+       "Otherwise 503. HEAD and OPTIONS answer like GET without a body.",
+       serve::Serve},
   };
   return kCommands;
 }

@@ -121,6 +121,7 @@ struct Wiring::Impl {
   sys::RealClock clock;
   std::atomic<bool> store_cancel{false};
   std::unique_ptr<storage::ObjectStore> store;
+  std::unique_ptr<ops::Counters> counters;
   hooks::Deps deps;
 
   // The store, opened on first use: hooks that need none never read its
@@ -133,7 +134,10 @@ struct Wiring::Impl {
     context.clock = &clock;
     context.cancel = &store_cancel;
     Logger log = deps.log;
-    context.on_retry = [log](const Status& failure, int attempt, std::chrono::milliseconds wait) {
+    ops::Counters* recorded = counters.get();
+    context.on_retry = [log, recorded](const Status& failure, int attempt,
+                                       std::chrono::milliseconds wait) {
+      if (recorded != nullptr) recorded->AddStoreError();
       log.Warn("object store request failed; retrying", {{"attempt", std::to_string(attempt)},
                                                          {"wait_ms", std::to_string(wait.count())},
                                                          {"error", failure.message()}});
@@ -168,6 +172,12 @@ Result<std::unique_ptr<Wiring>> Wiring::Create(const Config& config, const Logge
   i.deps.clock = &i.clock;
   i.deps.open_store = [&i, &config]() { return i.OpenStore(config); };
   i.deps.store_cancel = &i.store_cancel;
+  i.counters = std::make_unique<ops::Counters>(config.state_dir + "/counters");
+  i.deps.counters = i.counters.get();
+  i.deps.new_consul = [address = *address]() -> std::unique_ptr<consul::Consul> {
+    auto transport = std::make_unique<http::SocketTransport>(address.tls);
+    return std::make_unique<consul::HttpConsul>(std::move(transport), address);
+  };
   std::string log_path = config.state_dir + "/detached.log";
   // A keeper talks to Consul from its own thread, so through its own client.
   consul::ConsulAddress keeper_address = *address;

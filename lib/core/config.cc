@@ -268,6 +268,8 @@ Result<Config> LoadConfig(const Env& env, const HostFacts& host) {
       std::chrono::seconds(r.Int("MAX_REPLICA_LAG", c.max_replica_lag.count(), 0, 86400));
   ReadFailover(r, svc, c.keys.primary_key, c.failover);
   ReadHealthTiming(r, c, c.health);
+  c.serve.address = r.String("SERVE_ADDRESS", c.mysql.bind_address);
+  c.serve.port = static_cast<int>(r.Int("SERVE_PORT", c.serve.port, 1, 65535));
   auto level = ParseLogLevel(r.String("LOG_LEVEL", "INFO"));
   if (level.ok()) {
     c.log_level = *level;

@@ -116,6 +116,14 @@ inline constexpr std::chrono::milliseconds kPassStartUp{100};
 inline constexpr std::chrono::milliseconds kFenceBound =
     kPassStartUp + kProofDeadline + kFenceBudget;
 
+// `manage serve`, the HTTP endpoints for load balancers and monitoring.
+struct ServeSettings {
+  std::string address = "0.0.0.0";  // SERVE_ADDRESS, by default MYSQL_BIND_ADDRESS
+  int port = 8008;                  // SERVE_PORT
+  // The facts the endpoints answer from are refreshed twice per
+  // HEALTH_INTERVAL (Config::health) and never trusted when older than one.
+};
+
 struct Config {
   std::string service_name = "mysql";
   std::string primary_service;  // ${SERVICE_NAME}-primary: the advertised primary job
@@ -135,6 +143,7 @@ struct Config {
   KeySettings keys;
   SnapshotSettings snapshot;
   FailoverSettings failover;
+  ServeSettings serve;
   Env env;  // the environment it was read from (Consul and store settings read it)
 
   // How long a primary stays writable for new connections after a health

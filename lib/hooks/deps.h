@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "mysql/client.h"
+#include "ops/counters.h"
 #include "storage/object_store.h"
 #include "sys/clock.h"
 #include "sys/fs.h"
@@ -59,6 +60,10 @@ struct Deps {
   // A health pass: ContainerPilot kills it at HEALTH_TIMEOUT, so work that
   // takes seconds (a flashback) goes to a detached hook instead.
   bool in_health_pass = false;
+  // What this node's hooks did, for `manage serve`'s metrics; may be null.
+  ops::Counters* counters = nullptr;
+  // A Consul client of its own, for another thread (`manage serve`); may be unset.
+  std::function<std::unique_ptr<consul::Consul>()> new_consul;
 };
 
 }  // namespace manage::hooks

@@ -174,6 +174,7 @@ Status TakeUnderLock(Deps& deps, const Run& run) {
                                     {"sha256", record->sha256},
                                     {"cpu_ms", std::to_string(usage.cpu.count())},
                                     {"max_rss_kb", std::to_string(usage.max_rss_kb)}});
+  if (deps.counters != nullptr) deps.counters->AddSnapshotStored();
   ApplyRetention(deps, *run.store, record->id);
   return Status::Ok();
 }

@@ -1,6 +1,8 @@
 // status: one line per ${SERVICE_NAME} node with its role, health, GTID
 // position and lag, plus the newest snapshot. Reads each node's mysqld over TCP
 // as the replication user (it has SLAVE MONITOR); changes nothing.
+#include "hooks/status.h"
+
 #include <cstdio>
 
 #include "backup/backup_record.h"
@@ -14,6 +16,10 @@
 
 namespace manage::hooks {
 namespace {
+
+int64_t UnixSeconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
 
 void ReadNode(Deps& deps, ops::NodeRow& row) {
   auto conn = deps.connector->Connect(RemoteOptions(*deps.config, row.address, row.port));
@@ -42,14 +48,22 @@ std::optional<ops::SnapshotRow> NewestSnapshot(Deps& deps) {
   if (!kv.ok() || kv->value.empty()) return std::nullopt;
   auto r = backup::ParseBackupRecord(kv->value);
   if (!r.ok()) return std::nullopt;
-  return ops::SnapshotRow{r->id,  backup::FormatBackupTime(r->time), r->gtid, r->node, r->sha256,
-                          r->size};
+  return ops::SnapshotRow{r->id,
+                          backup::FormatBackupTime(r->time),
+                          r->gtid,
+                          r->node,
+                          r->sha256,
+                          r->size,
+                          r->raw_size,
+                          r->duration_ms,
+                          r->compression,
+                          r->encryption,
+                          UnixSeconds(r->time)};
 }
 
 }  // namespace
 
-Status ShowStatus(Deps& deps, const Args& args) {
-  MANAGE_RETURN_IF_ERROR(CheckArgs(args, {"--json"}));
+Result<ops::StatusReport> CollectStatus(Deps& deps) {
   ops::StatusReport report;
   report.service = deps.config->service_name;
   cluster::NodeState state(deps.fs, deps.config->state_dir);
@@ -74,14 +88,21 @@ Status ShowStatus(Deps& deps, const Args& args) {
   auto history = ReadFailoverHistory(deps);
   if (history.ok()) {
     for (const cluster::FailoverEvent& e : *history) {
-      ops::HistoryRow h{FormatUtcTime(e.time), e.kind, e.old_primary, e.new_primary, e.reason,
-                        e.duration.count(),    {}};
+      ops::HistoryRow h{FormatUtcTime(e.time), e.kind, e.old_primary,      e.new_primary, e.reason,
+                        e.duration.count(),    {},     UnixSeconds(e.time)};
       for (const cluster::CandidateRecord& c : e.candidates)
         h.candidates.emplace_back(c.node, c.gtid);
       report.history.push_back(std::move(h));
     }
   }
-  std::string out = HasFlag(args, "--json") ? ops::FormatJson(report) : ops::FormatText(report);
+  return report;
+}
+
+Status ShowStatus(Deps& deps, const Args& args) {
+  MANAGE_RETURN_IF_ERROR(CheckArgs(args, {"--json"}));
+  auto report = CollectStatus(deps);
+  if (!report.ok()) return report.status();
+  std::string out = HasFlag(args, "--json") ? ops::FormatJson(*report) : ops::FormatText(*report);
   std::fwrite(out.data(), 1, out.size(), stdout);
   return Status::Ok();
 }

@@ -54,36 +54,34 @@ std::string FormatText(const StatusReport& r) {
   return out;
 }
 
-std::string FormatJson(const StatusReport& r) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+void WriteNodeMembers(JsonObject& o, const NodeRow& n) {
+  o.Str("name", n.name).Str("address", n.address).Int("port", n.port);
+  o.Str("role", n.role).Bool("healthy", n.healthy).Str("gtid", n.gtid);
+  o.Maybe("lag_seconds", n.lag_seconds).Maybe("read_only", n.read_only);
+  o.StrOrNull("error", n.error);
+}
+
+void WriteSnapshot(rapidjson::Writer<rapidjson::StringBuffer>& w,
+                   const std::optional<SnapshotRow>& snapshot) {
+  if (!snapshot) {
+    w.Null();
+    return;
+  }
+  const SnapshotRow& s = *snapshot;
   JsonObject o(w);
   w.StartObject();
-  o.Str("service", r.service).StrOrNull("primary", r.primary);
-  w.Key("nodes");
+  o.Str("id", s.id).Str("dt", s.time).Str("gtid", s.gtid).Str("node", s.node);
+  o.Uint("size", s.size).Str("sha256", s.sha256);
+  o.Uint("raw_size", s.raw_size).Uint("duration_ms", s.duration_ms);
+  o.Str("compression", s.compression).Str("encryption", s.encryption);
+  w.EndObject();
+}
+
+void WriteHistory(rapidjson::Writer<rapidjson::StringBuffer>& w,
+                  const std::vector<HistoryRow>& history) {
+  JsonObject o(w);
   w.StartArray();
-  for (const NodeRow& n : r.nodes) {
-    w.StartObject();
-    o.Str("name", n.name).Str("address", n.address).Int("port", n.port);
-    o.Str("role", n.role).Bool("healthy", n.healthy).Str("gtid", n.gtid);
-    o.Maybe("lag_seconds", n.lag_seconds).Maybe("read_only", n.read_only);
-    o.StrOrNull("error", n.error);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.Key("snapshot");
-  if (r.snapshot) {
-    const SnapshotRow& s = *r.snapshot;
-    w.StartObject();
-    o.Str("id", s.id).Str("dt", s.time).Str("gtid", s.gtid).Str("node", s.node);
-    o.Uint("size", s.size).Str("sha256", s.sha256);
-    w.EndObject();
-  } else {
-    w.Null();
-  }
-  w.Key("history");
-  w.StartArray();
-  for (const HistoryRow& h : r.history) {
+  for (const HistoryRow& h : history) {
     w.StartObject();
     o.Str("time", h.time).Str("kind", h.kind).Str("old", h.old_primary).Str("new", h.new_primary);
     o.Str("reason", h.reason).Int("duration_ms", h.duration_ms);
@@ -98,6 +96,26 @@ std::string FormatJson(const StatusReport& r) {
     w.EndObject();
   }
   w.EndArray();
+}
+
+std::string FormatJson(const StatusReport& r) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  JsonObject o(w);
+  w.StartObject();
+  o.Str("service", r.service).StrOrNull("primary", r.primary);
+  w.Key("nodes");
+  w.StartArray();
+  for (const NodeRow& n : r.nodes) {
+    w.StartObject();
+    WriteNodeMembers(o, n);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("snapshot");
+  WriteSnapshot(w, r.snapshot);
+  w.Key("history");
+  WriteHistory(w, r.history);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize()) + "\n";
 }

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "ops/json_object.h"
+
 namespace manage::ops {
 
 struct NodeRow {
@@ -25,6 +27,10 @@ struct NodeRow {
 struct SnapshotRow {
   std::string id, time, gtid, node, sha256;
   uint64_t size = 0;
+  uint64_t raw_size = 0;     // bytes before compression; 0 when unknown
+  uint64_t duration_ms = 0;  // how long taking it took; 0 when unknown
+  std::string compression{}, encryption{};
+  int64_t time_unix = 0;  // `time` in seconds since the epoch
 };
 
 // One failover or switchover from FAILOVER_HISTORY_KEY.
@@ -32,6 +38,7 @@ struct HistoryRow {
   std::string time, kind, old_primary, new_primary, reason;
   int64_t duration_ms = 0;
   std::vector<std::pair<std::string, std::string>> candidates;  // node, GTID
+  int64_t time_unix = 0;                                        // `time` in seconds since the epoch
 };
 
 struct StatusReport {
@@ -44,5 +51,12 @@ struct StatusReport {
 
 std::string FormatText(const StatusReport& report);
 std::string FormatJson(const StatusReport& report);
+
+// The members FormatJson writes for one node, one snapshot and the history,
+// for other reports with the same facts (`manage serve`'s /node).
+void WriteNodeMembers(JsonObject& o, const NodeRow& n);
+void WriteSnapshot(rapidjson::Writer<rapidjson::StringBuffer>& w,
+                   const std::optional<SnapshotRow>& s);
+void WriteHistory(rapidjson::Writer<rapidjson::StringBuffer>& w, const std::vector<HistoryRow>& h);
 
 }  // namespace manage::ops

@@ -18,6 +18,10 @@ CPU time (user + sys) of the child from its rusage. Peak RSS is the child's
 ru_maxrss too, taken in a few more calls through a small forking probe (see
 RSS_PROBE_C for why not from here).
 
+Each node's `manage serve` (a ContainerPilot job) is frozen with ContainerPilot
+while health is measured, then thawed and measured itself (bench_serve.py):
+idle CPU and RSS, and /primary and /replica under `wrk`.
+
 Targets: p50 wall of health at most 1.5x the floor's, peak RSS at most 15 MB.
 Exit status: 0 targets met, 1 a target missed, 2 the run itself failed.
 Everything is stopped and deleted at the end, also on Ctrl-C or an error.
@@ -37,6 +41,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_serve  # noqa: E402
 import harness  # noqa: E402
 
 P50_TARGET = 1.5   # p50 wall of health / p50 wall of the floor
@@ -348,8 +353,11 @@ def start_cluster(args, base):
     cluster = harness.Cluster(consul, base, args.service, first_index=args.first_ip,
                               extra_env={"LOG_LEVEL": args.log_level})
     # ContainerPilot is frozen while we measure: its checks must not expire
-    # meanwhile, and no periodic snapshot-check should start before that.
-    cluster.timing.update({"HEALTH_TTL": "3600", "SNAPSHOT_INTERVAL": "1h"})
+    # meanwhile, no periodic snapshot-check should start before that, and the
+    # primary's session must outlive the serve measurements (no health pass
+    # renews it then).
+    cluster.timing.update({"HEALTH_TTL": "3600", "SNAPSHOT_INTERVAL": "1h",
+                           "SESSION_TTL": "3600"})
     return consul, cluster
 
 
@@ -393,17 +401,19 @@ def wait_ready(cluster, nodes, log):
 
 
 def freeze(nodes, log):
-    """SIGSTOP every ContainerPilot, then wait until their hooks have ended."""
+    """SIGSTOP every ContainerPilot and serve, then wait until their hooks have ended."""
     for n in nodes:
         os.kill(n.proc.pid, signal.SIGSTOP)
-    log("ContainerPilot frozen; waiting for its hooks and snapshots to end")
+    bench_serve.signal_serve(nodes, signal.SIGSTOP)
+    log("ContainerPilot and serve frozen; waiting for hooks and snapshots to end")
     for n in nodes:
-        ignore = {n.proc.pid, mysqld_pid(n), os.getpid()}
+        ignore = {n.proc.pid, mysqld_pid(n), os.getpid(), *bench_serve.serve_pids(n)}
         harness.wait_for(f"{n.name}'s hooks to end", lambda n=n, ignore=ignore: not busy_pids(
             n, ignore), timeout=120, interval=0.1)
 
 
 def thaw(nodes):
+    bench_serve.signal_serve([n for n in nodes if n.proc], signal.SIGCONT)
     for n in nodes:
         if n.proc:
             try:
@@ -543,6 +553,7 @@ def main():
         os.close(true.out_fd)
         setns(own_ns)
 
+        serve_lines = bench_serve.run(primary, replica, log)
         # The run measured the steady state only if nothing changed hands.
         steady = consul.kv(lock_key) == holder and holder[1] is not None \
             and primary.state("role") == "primary" and replica.state("role") == "replica"
@@ -563,6 +574,9 @@ def main():
               f"{args.rss_calls} calls each;\n  /bin/true through it: {true_mb:.1f} MB). "
               f"Spawned straight from this Python process every\n  command reports "
               f"{spawned:.1f} MB, the spawner's own peak, inherited through posix_spawn.")
+        print()
+        for line in serve_lines:
+            print(line)
         print()
         checks = verdicts(stats)
         if not steady:

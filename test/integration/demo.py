@@ -106,6 +106,7 @@ def main():
         say("the cluster is running. Try, in another shell:")
         print(f"   mariadb -uroot -S {n.socket} appdb -e 'SELECT * FROM demo'\n"
               f"   env $(cat {n.dir}/env | xargs) {cluster.manage} status\n"
+              f"   status page: http://{n.ip}:8008/ (also /primary, /replica, /metrics)\n"
               f"   logs: {BASE}/mysql/node*/containerpilot.log\n"
               f"Stop with Ctrl-C here, or scripts/demo --stop.", flush=True)
         with open(os.path.join(n.dir, "env"), "w") as f:

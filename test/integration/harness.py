@@ -82,6 +82,20 @@ def signal_pids(pids, sig):
             pass
 
 
+def manage_pids(node, subcommand):
+    """PIDs of the node's processes running `manage <subcommand>` (e.g. serve)."""
+    pids = []
+    for pid in node.processes():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if len(argv) >= 2 and argv[0].endswith(b"manage") and argv[1] == subcommand.encode():
+            pids.append(pid)
+    return pids
+
+
 def wait_for(what, predicate, timeout=60.0, interval=0.25):
     """Polls predicate() until it returns a truthy value; raises on timeout."""
     deadline = time.monotonic() + timeout
@@ -255,7 +269,16 @@ class Node:
         self._forget_process()
 
     def _forget_process(self):
-        """After ContainerPilot exited: no mysqld left behind, log closed."""
+        """After ContainerPilot exited: nothing of the node left behind (as when a
+        container's first process exits), log closed."""
+        # Jobs run in process groups of their own (a long-running one such as
+        # `manage serve` outlives a SIGKILLed ContainerPilot otherwise).
+        for _ in range(5):
+            pids = session_pids(self.proc.pid)
+            if not pids:
+                break
+            signal_pids(pids, signal.SIGKILL)
+            time.sleep(0.05)
         self._kill_leftover_mysqld()
         self.proc = None
         if self.log_file:

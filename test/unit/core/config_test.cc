@@ -1,6 +1,9 @@
 #include "core/config.h"
 
 #include <catch2/catch.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace manage {
 namespace {
@@ -245,6 +248,28 @@ TEST_CASE("Timing that breaks T + D > 2I + H, or a pass timeout below H, is refu
   CHECK(d->health.timeout == std::chrono::seconds(90));
   CHECK(d->health.interval == std::chrono::milliseconds(1500));
   CHECK(d->health.ttl == std::chrono::seconds(7));
+}
+
+TEST_CASE("Serve settings: defaults follow mysqld's bind address; bad values are refused") {
+  auto c = LoadConfig({}, kHost);
+  REQUIRE(c.ok());
+  CHECK(c->serve.address == "0.0.0.0");
+  CHECK(c->serve.port == 8008);
+  c = LoadConfig({{"MYSQL_BIND_ADDRESS", "10.0.0.5"}}, kHost);
+  REQUIRE(c.ok());
+  CHECK(c->serve.address == "10.0.0.5");
+  c = LoadConfig(
+      {{"MYSQL_BIND_ADDRESS", "10.0.0.5"}, {"SERVE_ADDRESS", "::"}, {"SERVE_PORT", "9000"}}, kHost);
+  REQUIRE(c.ok());
+  CHECK(c->serve.address == "::");
+  CHECK(c->serve.port == 9000);
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"SERVE_PORT", "0"}, {"SERVE_PORT", "70000"}, {"SERVE_PORT", "http"}}) {
+    CAPTURE(name, value);
+    auto bad = LoadConfig({{name, value}}, kHost);
+    REQUIRE_FALSE(bad.ok());
+    CHECK_THAT(bad.status().message(), Catch::Contains(name));
+  }
 }
 
 TEST_CASE("A host without an address needs NODE_IP") {

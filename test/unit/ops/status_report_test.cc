@@ -51,12 +51,17 @@ NodeRow Unreachable(std::string error = "Can't connect to server on '10.0.0.13' 
 }
 
 SnapshotRow Snapshot() {
-  return {"mysql-backup-2026-01-01T00-00-00Z",
-          "2026-01-01T00:00:00.000000",
-          "0-1-7",
-          "mysql-n1",
-          std::string(64, 'a'),
-          1234};
+  SnapshotRow s{"mysql-backup-2026-01-01T00-00-00Z",
+                "2026-01-01T00:00:00.000000",
+                "0-1-7",
+                "mysql-n1",
+                std::string(64, 'a'),
+                1234};
+  s.raw_size = 5678;
+  s.duration_ms = 2500;
+  s.compression = "zstd";
+  s.encryption = "aes-256-gcm";
+  return s;
 }
 
 bool Has(const std::string& text, const std::string& part) {
@@ -157,6 +162,10 @@ TEST_CASE("FormatJson round-trips through a JSON parser") {
   CHECK(std::string(s["node"].GetString()) == "mysql-n1");
   CHECK(s["size"].GetUint64() == 1234);
   CHECK(std::string(s["sha256"].GetString()) == std::string(64, 'a'));
+  CHECK(s["raw_size"].GetUint64() == 5678);
+  CHECK(s["duration_ms"].GetUint64() == 2500);
+  CHECK(std::string(s["compression"].GetString()) == "zstd");
+  CHECK(std::string(s["encryption"].GetString()) == "aes-256-gcm");
 }
 
 TEST_CASE("The failover history is shown, newest last, and in JSON") {
