@@ -3,7 +3,8 @@
 // hashes the result; Decoder reads a record's stored bytes back, checking the
 // stored SHA-256 and size against the record. Both own their stages and are
 // not thread-safe. Memory: a few fixed buffers (zstd windows, one 256 KiB
-// encryption frame), whatever the stream's size.
+// encryption frame) and the 16 MiB queue between producer and consumer,
+// whatever the stream's size.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,9 @@
 #include "backup/stream.h"
 
 namespace manage::backup {
+
+// How far a pipeline's producer may run ahead of its consumer (AsyncSink).
+inline constexpr size_t kPipelineQueueBytes = 16 * 1024 * 1024;
 
 struct Encoding {
   int zstd_level = 0;              // 0: no compression

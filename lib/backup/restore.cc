@@ -55,12 +55,18 @@ Status Unpack(sys::ProcessRunner& runner, storage::ObjectStore& store, const Bac
     auto created = Decoder::Create(record, o.key, mbstream.get());
     if (!created.ok()) return read = created.status();
     decoder = std::move(*created);
+    // The store keeps downloading while mbstream writes files. Only the
+    // worker touches the decoder and mbstream's stdin until Close returns.
+    AsyncSink input(&decoder->input(), kPipelineQueueBytes);
+    uint64_t fetched = 0;
     read = store.Read(record.id, [&](std::string_view chunk) {
-      MANAGE_RETURN_IF_ERROR(decoder->input().Write(chunk));
-      if (o.on_progress) o.on_progress(decoder->stored_bytes());
+      MANAGE_RETURN_IF_ERROR(input.Write(chunk));
+      fetched += chunk.size();
+      if (o.on_progress) o.on_progress(fetched);
       return Status::Ok();
     });
-    if (read.ok()) read = decoder->input().Close();
+    Status closed = input.Close();
+    if (read.ok()) read = closed;
     return read;
   });
   if (!run.ok() && read.ok()) return run.status().Annotate("mbstream -x");

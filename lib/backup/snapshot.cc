@@ -46,18 +46,24 @@ Result<BackupRecord> StreamBackup(sys::ProcessRunner& runner, storage::ObjectWri
       SinkTo([&writer](std::string_view chunk) { return writer.Write(chunk); });
   auto encoder = Encoder::Create(o.encoding, store.get());
   if (!encoder.ok()) return encoder.status();
-  ByteSink& input = (*encoder)->input();
+  // mariabackup keeps producing while the encoder and the store work.
+  AsyncSink input(&(*encoder)->input(), kPipelineQueueBytes);
+  uint64_t read = 0;
   Result<sys::ProcessResult> run =
       runner.RunWithOutput(BackupCommand(o, s), [&](std::string_view chunk) {
         MANAGE_RETURN_IF_ERROR(input.Write(chunk));
-        if (o.on_progress) o.on_progress((*encoder)->raw_bytes());
+        read += chunk.size();
+        if (o.on_progress) o.on_progress(read);
         return Status::Ok();
       });
+  // The store's failure explains a stopped mariabackup better than its own.
+  if (!run.ok() && !input.Failure().ok()) return input.Failure().Annotate("writing the snapshot");
   if (!run.ok()) return run.status().Annotate("mariabackup --backup");
   MANAGE_RETURN_IF_ERROR(sys::CheckExit("mariabackup --backup", *run));
   Result<BinlogPosition> pos = ParseBackupLog(run->stderr_tail);
   if (!pos.ok()) return pos.status();
-  MANAGE_RETURN_IF_ERROR(input.Close());
+  Status stored = input.Close();
+  if (!stored.ok()) return stored.Annotate("writing the snapshot");
   BackupRecord r;
   r.id = o.name;
   r.time = o.time;

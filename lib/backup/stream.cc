@@ -2,7 +2,11 @@
 
 #include <zstd.h>
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <thread>
 
 namespace manage::backup {
 namespace {
@@ -104,6 +108,90 @@ class ZstdDecompressor final : public ByteSink {
 };
 
 }  // namespace
+
+struct AsyncSink::State {
+  ByteSink* next;
+  size_t capacity;
+  std::mutex mu;
+  std::condition_variable changed;
+  std::deque<std::string> queue;  // guarded by mu
+  size_t queued = 0;              // bytes in queue; guarded by mu
+  bool closing = false;           // no more Writes; guarded by mu
+  bool stopping = false;          // drop everything and quit; guarded by mu
+  bool done = false;              // the worker has finished; guarded by mu
+  Status failure;                 // the consumer's first error; guarded by mu
+  std::thread worker;
+};
+
+AsyncSink::AsyncSink(ByteSink* next, size_t capacity) : state_(std::make_unique<State>()) {
+  state_->next = next;
+  state_->capacity = capacity;
+  state_->worker = std::thread(&AsyncSink::Run, this);
+}
+
+AsyncSink::~AsyncSink() {
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->stopping = true;
+  }
+  state_->changed.notify_all();
+  if (state_->worker.joinable()) state_->worker.join();
+}
+
+void AsyncSink::Run() {
+  State& st = *state_;
+  std::unique_lock<std::mutex> lock(st.mu);
+  for (;;) {
+    st.changed.wait(lock, [&] { return st.stopping || st.closing || !st.queue.empty(); });
+    if (st.stopping) break;
+    if (st.queue.empty()) {  // closing, and everything was passed on
+      lock.unlock();
+      Status closed = st.failure.ok() ? st.next->Close() : Status::Ok();
+      lock.lock();
+      if (st.failure.ok()) st.failure = closed;
+      break;
+    }
+    std::string chunk = std::move(st.queue.front());
+    st.queue.pop_front();
+    lock.unlock();
+    Status written = st.failure.ok() ? st.next->Write(chunk) : Status::Ok();
+    lock.lock();
+    st.queued -= chunk.size();
+    if (st.failure.ok() && !written.ok()) st.failure = written;
+    st.changed.notify_all();
+  }
+  st.done = true;
+  st.changed.notify_all();
+}
+
+Status AsyncSink::Write(std::string_view data) {
+  State& st = *state_;
+  std::unique_lock<std::mutex> lock(st.mu);
+  // Wait for room; one chunk larger than the whole queue goes in alone.
+  st.changed.wait(lock, [&] {
+    return !st.failure.ok() || st.done || st.queued == 0 || st.queued + data.size() <= st.capacity;
+  });
+  if (!st.failure.ok()) return st.failure;
+  if (st.done || st.closing) return Status::FailedPrecondition("write after close");
+  st.queue.emplace_back(data);
+  st.queued += data.size();
+  st.changed.notify_all();
+  return Status::Ok();
+}
+
+Status AsyncSink::Failure() const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->failure;
+}
+
+Status AsyncSink::Close() {
+  State& st = *state_;
+  std::unique_lock<std::mutex> lock(st.mu);
+  st.closing = true;
+  st.changed.notify_all();
+  st.changed.wait(lock, [&] { return st.done; });
+  return st.failure;
+}
 
 Status HashingSink::Write(std::string_view data) {
   hash_.Update(data);

@@ -71,6 +71,30 @@ class CountingSink final : public ByteSink {
   uint64_t bytes_ = 0;
 };
 
+// Hands the stream to `next` on a thread of its own, through a queue of at
+// most `capacity` bytes: the producer (mariabackup's pipe, the store's reads)
+// and the consumer (hashing and uploading, mbstream's writes) then run at the
+// same time instead of taking turns. Write blocks while the queue is full and
+// returns the consumer's error once there is one; Close waits until `next`
+// has taken everything and been closed, and returns the first error. Write and
+// Close are called from one thread; `next` is only used by the worker.
+class AsyncSink final : public ByteSink {
+ public:
+  AsyncSink(ByteSink* next, size_t capacity);
+  ~AsyncSink() override;  // stops the worker; what is queued is dropped
+  AsyncSink(const AsyncSink&) = delete;
+  AsyncSink& operator=(const AsyncSink&) = delete;
+  Status Write(std::string_view data) override;
+  Status Close() override;
+  // The consumer's first error so far, OK when none.
+  Status Failure() const;
+
+ private:
+  struct State;
+  void Run();
+  std::unique_ptr<State> state_;
+};
+
 // zstd compression, one frame (with its content checksum) for the whole
 // stream. Level 1..19 (zstd clamps others); `threads` > 0 compresses in that
 // many worker threads beside the caller's. Internal when zstd cannot start.

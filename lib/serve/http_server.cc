@@ -1,13 +1,14 @@
 #include "serve/http_server.h"
 
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
+
+#include "sys/dynamic_library.h"
 
 namespace manage::serve {
 namespace {
@@ -26,31 +27,20 @@ struct MhdApi {
   decltype(&MHD_destroy_response) destroy_response;
 };
 
-template <typename Fn>
-void Resolve(void* lib, const char* name, Fn* fn, std::string* missing) {
-  *fn = reinterpret_cast<Fn>(::dlsym(lib, name));
-  if (*fn == nullptr && missing->empty()) *missing = name;
-}
-
 Result<const MhdApi*> Load() {
-  void* lib = ::dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL);
-  if (lib == nullptr) {
-    const char* why = ::dlerror();
-    return Status::Unavailable(std::string("cannot load ") + kLibrary + ": " +
-                               (why != nullptr ? why : "unknown error") +
-                               " (install libmicrohttpd12, needed by `manage serve`)");
-  }
+  auto lib =
+      sys::DynamicLibrary::Open(kLibrary, "install libmicrohttpd12, needed by `manage serve`");
+  if (!lib.ok()) return lib.status();
   static MhdApi api;  // written once, under the call_once in LoadMhd
-  std::string missing;
-  Resolve(lib, "MHD_start_daemon", &api.start_daemon, &missing);
-  Resolve(lib, "MHD_stop_daemon", &api.stop_daemon, &missing);
-  Resolve(lib, "MHD_get_daemon_info", &api.get_daemon_info, &missing);
-  Resolve(lib, "MHD_get_connection_values", &api.get_connection_values, &missing);
-  Resolve(lib, "MHD_create_response_from_buffer", &api.create_response_from_buffer, &missing);
-  Resolve(lib, "MHD_add_response_header", &api.add_response_header, &missing);
-  Resolve(lib, "MHD_queue_response", &api.queue_response, &missing);
-  Resolve(lib, "MHD_destroy_response", &api.destroy_response, &missing);
-  if (!missing.empty()) return Status::Unavailable(std::string(kLibrary) + " lacks " + missing);
+  lib->Bind("MHD_start_daemon", &api.start_daemon);
+  lib->Bind("MHD_stop_daemon", &api.stop_daemon);
+  lib->Bind("MHD_get_daemon_info", &api.get_daemon_info);
+  lib->Bind("MHD_get_connection_values", &api.get_connection_values);
+  lib->Bind("MHD_create_response_from_buffer", &api.create_response_from_buffer);
+  lib->Bind("MHD_add_response_header", &api.add_response_header);
+  lib->Bind("MHD_queue_response", &api.queue_response);
+  lib->Bind("MHD_destroy_response", &api.destroy_response);
+  MANAGE_RETURN_IF_ERROR(lib->Complete("libmicrohttpd 0.9.71 or newer is needed"));
   return &api;
 }
 

@@ -126,7 +126,7 @@ TEST_CASE("TakeSnapshot: a store that cannot take the data stops the backup") {
   f.runner.Script("mariabackup", Reply().Stdout(kStream).Stderr(kStderr));
   Result<BackupRecord> r = f.Take();
   CHECK(r.status().code() == Code::kUnavailable);
-  CHECK(r.status().message() == "mariabackup --backup: disk full");
+  CHECK(r.status().message() == "writing the snapshot: disk full");
   CHECK(f.store.aborts == 1);
   CHECK(f.store.objects.empty());
 }

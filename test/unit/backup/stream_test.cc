@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "backup/crypt.h"
 #include "backup/xbstream.h"
@@ -250,6 +251,70 @@ TEST_CASE("XbstreamChecker accepts well-formed streams and names what is wrong")
     CHECK(st.code() == Code::kInternal);
     CHECK(st.message().find(row.want) != std::string::npos);
   }
+}
+
+}  // namespace
+}  // namespace manage::backup
+
+namespace manage::backup {
+namespace {
+
+// Takes chunks on whatever thread calls it; fails from the Nth write on.
+class SlowCollector final : public ByteSink {
+ public:
+  explicit SlowCollector(int fail_at = -1) : fail_at_(fail_at) {}
+  Status Write(std::string_view data) override {
+    if (writes_++ == fail_at_) return Status::Unavailable("store went away");
+    std::this_thread::yield();
+    data_.append(data);
+    return Status::Ok();
+  }
+  Status Close() override {
+    ++closed_;
+    return Status::Ok();
+  }
+  std::string data_;
+  int closed_ = 0;
+
+ private:
+  int fail_at_;
+  int writes_ = 0;
+};
+
+TEST_CASE("AsyncSink passes everything on, in order, then closes the next stage") {
+  SlowCollector out;
+  std::string input;
+  {
+    AsyncSink async(&out, 64);  // a queue smaller than some chunks
+    for (int i = 0; i < 2000; ++i) {
+      std::string chunk = std::to_string(i) + std::string(i % 97, 'x') + ";";
+      input += chunk;
+      REQUIRE(async.Write(chunk).ok());
+    }
+    REQUIRE(async.Close().ok());
+  }
+  CHECK(out.data_ == input);
+  CHECK(out.closed_ == 1);
+}
+
+TEST_CASE("AsyncSink returns the consumer's error to the producer and does not close it") {
+  SlowCollector out(/*fail_at=*/5);
+  AsyncSink async(&out, 16);
+  Status st = Status::Ok();
+  for (int i = 0; i < 1000 && st.ok(); ++i) st = async.Write("0123456789");
+  CHECK(st.code() == Code::kUnavailable);
+  CHECK(async.Close().code() == Code::kUnavailable);
+  CHECK(out.closed_ == 0);
+  CHECK(out.data_.size() == 50);
+}
+
+TEST_CASE("AsyncSink dropped before Close stops its worker") {
+  SlowCollector out;
+  {
+    AsyncSink async(&out, 1 << 20);
+    REQUIRE(async.Write("abc").ok());
+  }  // no Close: e.g. mariabackup failed
+  CHECK(out.closed_ == 0);
 }
 
 }  // namespace
