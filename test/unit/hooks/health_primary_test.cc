@@ -339,3 +339,35 @@ TEST_CASE("health rejects unknown arguments before doing anything") {
 
 }  // namespace
 }  // namespace manage::hooks
+
+namespace manage::hooks {
+namespace {
+
+// The snapshot store is opened by the commands that use it; a store that is
+// misconfigured or down (a wrong MANTA_USER, S3 unreachable) never reaches a
+// health check, on the primary or a replica.
+TEST_CASE("health: a broken snapshot store changes nothing in a health pass") {
+  for (bool primary : {true, false}) {
+    CAPTURE(primary);
+    HookFixture f;
+    int opened = 0;
+    f.deps.open_store = [&opened]() -> Result<storage::ObjectStore*> {
+      ++opened;
+      return Status::InvalidArgument("MANTA_USER: not set");
+    };
+    if (primary) {
+      f.HoldLockHere();
+      REQUIRE(f.state().SetBootstrapped().ok());
+      f.ScriptReadOnly(false);
+      REQUIRE(Health(f.deps, {}).ok());
+    } else {
+      f.GiveLockTo(kOther);
+      f.RegisterOther();
+      (void)Health(f.deps, {});  // a replica's answer depends on replication, not on the store
+    }
+    CHECK(opened == 0);
+  }
+}
+
+}  // namespace
+}  // namespace manage::hooks
