@@ -5,6 +5,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -109,6 +110,9 @@ HostFacts ReadHostFacts() {
   if (gethostname(host, sizeof host - 1) == 0) facts.hostname = host;
   facts.first_ipv4 = FirstIpv4();
   facts.memory_mb = MemoryMb();
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  facts.cpus = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
   return facts;
 }
 

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 
@@ -71,7 +72,7 @@ void ReadMySql(EnvReader& r, const HostFacts& host, MySqlSettings& m) {
   }
 }
 
-void ReadSnapshot(EnvReader& r, SnapshotSettings& s) {
+void ReadSnapshot(EnvReader& r, const HostFacts& host, SnapshotSettings& s) {
   std::string backend = SnapshotBackendAsGiven(r);
   if (backend == "minio") backend = "s3";
   if (backend != "manta" && backend != "s3" && backend != "local") {
@@ -94,8 +95,9 @@ void ReadSnapshot(EnvReader& r, SnapshotSettings& s) {
   } else {
     r.Fail("SNAPSHOT_COMPRESSION", fmt::format("'{}': use zstd or none", compression));
   }
+  const int spare_cpus = std::clamp(host.cpus - 2, 0, 4);
   s.compression_threads =
-      static_cast<int>(r.Int("SNAPSHOT_COMPRESSION_THREADS", s.compression_threads, 0, 64));
+      static_cast<int>(r.Int("SNAPSHOT_COMPRESSION_THREADS", spare_cpus, 0, 64));
   // Raw: a key is taken exactly as written (no comment stripping or expansion).
   s.encryption_key = r.Raw("SNAPSHOT_ENCRYPTION_KEY");
   s.encryption_key_file = r.String("SNAPSHOT_ENCRYPTION_KEY_FILE");
@@ -255,7 +257,7 @@ Result<Config> LoadConfig(const Env& env, const HostFacts& host) {
   EnvReader r(c.env);
   ReadIdentity(r, host, c);
   ReadMySql(r, host, c.mysql);
-  ReadSnapshot(r, c.snapshot);
+  ReadSnapshot(r, host, c.snapshot);
   const std::string& svc = c.service_name;
   c.keys.primary_key = r.String("PRIMARY_KEY", svc + "-primary");
   c.keys.last_backup_key = r.String("LAST_BACKUP_KEY", svc + "-last-backup");

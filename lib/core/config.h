@@ -19,6 +19,7 @@ struct HostFacts {
   std::string hostname;
   std::string first_ipv4;  // first non-loopback IPv4, empty when none
   int64_t memory_mb = 0;   // RAM available to this container
+  int cpus = 1;            // CPUs this process may run on
 };
 
 struct MySqlSettings {
@@ -55,9 +56,11 @@ struct SnapshotSettings {
   std::string storage_dir = "/tmp/snapshots";
   // How long pre_start waits for the first snapshot when a primary exists.
   std::chrono::seconds wait_timeout{600};
-  // SNAPSHOT_COMPRESSION: zstd level (1-19), 0 for none; and worker threads.
+  // SNAPSHOT_COMPRESSION: zstd level (1-19), 0 for none; and worker threads
+  // beside the one that hashes and uploads (default: the CPUs beyond two,
+  // at most 4: mariabackup and that thread have the first two).
   int compression_level = 3;
-  int compression_threads = 1;
+  int compression_threads = 0;
   // SNAPSHOT_ENCRYPTION_KEY (the key itself, never logged) or
   // SNAPSHOT_ENCRYPTION_KEY_FILE; both empty: snapshots are not encrypted.
   std::string encryption_key;

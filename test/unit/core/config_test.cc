@@ -191,7 +191,12 @@ TEST_CASE("Snapshot content settings: defaults and values") {
   auto d = LoadConfig({}, kHost);
   REQUIRE(d.ok());
   CHECK(d->snapshot.compression_level == 3);
-  CHECK(d->snapshot.compression_threads == 1);
+  CHECK(d->snapshot.compression_threads == 0);  // kHost has 1 CPU: none to spare
+  for (auto [cpus, threads] : {std::pair{2, 0}, {3, 1}, {6, 4}, {64, 4}}) {
+    HostFacts host = kHost;
+    host.cpus = cpus;
+    CHECK(LoadConfig({}, host)->snapshot.compression_threads == threads);
+  }
   CHECK(d->snapshot.encryption_key.empty());
   CHECK(d->snapshot.retain_count == 7);
   CHECK(d->snapshot.retain_days == 0);
