@@ -224,6 +224,17 @@ const std::vector<Subcommand>& Subcommands() {
        "Encrypted snapshots need SNAPSHOT_ENCRYPTION_KEY or SNAPSHOT_ENCRYPTION_KEY_FILE.\n"
        "On a terminal, long transfers show their progress on stderr.",
        hooks::Backup},
+      {"archive", nullptr, "archive the primary's binlog to the store (ContainerPilot job)",
+       "usage: manage archive\n"
+       "       manage archive fill\n\n"
+       "Runs on every node as the binlog-archive job. On the node holding\n"
+       "PRIMARY_KEY it streams the binary log to the snapshot store (compressed and\n"
+       "encrypted like snapshots) so that the archive trails the primary by at most\n"
+       "BINLOG_ARCHIVE_RPO seconds; elsewhere it waits. It never affects health\n"
+       "checks. SIGTERM ships what is complete, then exits.\n\n"
+       "  fill  close gaps in the archive from any node whose binlog still has\n"
+       "        the missing transactions (the archiver starts it by itself)",
+       hooks::Archive},
   };
   return kCommands;
 }
