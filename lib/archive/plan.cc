@@ -10,8 +10,21 @@
 namespace manage::archive {
 namespace {
 
+// Whether `g` can be on part `p`'s history: in its range, and not another
+// server's transaction at a position whose GTID the names give. (Inside a
+// segment it is checked when the segment is read.)
 bool InPart(const ChainPart& p, const MariaDbGtid& g) {
-  return g.domain_id == p.start.domain_id && g.seqno >= p.start.seqno && g.seqno <= p.end.seqno;
+  if (g.domain_id != p.start.domain_id || g.seqno < p.start.seqno || g.seqno > p.end.seqno) {
+    return false;
+  }
+  auto conflicts = [&g](const MariaDbGtid& known) {
+    return known.seqno == g.seqno && !(known == g);
+  };
+  if (conflicts(p.start) || conflicts(p.end)) return false;
+  for (const ChainLink& l : p.links) {
+    if (conflicts(l.segment.first) || conflicts(l.End())) return false;
+  }
+  return true;
 }
 
 std::string DescribeParts(const Chain& chain) {
