@@ -5,7 +5,10 @@ at known seconds, a table is dropped, and restores to a second and to a GTID
 bring back exactly the rows before; a corrupt segment is refused before the
 datadir is touched; after the primary is SIGKILLed and the replica takes over,
 the archive continues without a gap and a restore spans both primaries. The
-tests run in order and build on each other. Nodes on <net>.111-112.
+cluster runs with SEMI_SYNC=on: the promoted primary, alone, must not count
+its own archiver's binlog dump as a replica (its commits would wait for an
+acknowledgement that never comes). The tests run in order and build on each
+other. Nodes on <net>.111-112.
 """
 
 import os
@@ -28,7 +31,7 @@ class PitrLocalTest(unittest.TestCase):
         cls.base = make_base_dir("manage-it-pitr-")
         cls.consul = Consul(cls.base).start()
         cls.c = Cluster(cls.consul, cls.base, "mysql", first_index=FIRST_INDEX, extra_env={
-            "BINLOG_ARCHIVE_RPO": "2", "SNAPSHOT_COMPRESSION": "none"})
+            "BINLOG_ARCHIVE_RPO": "2", "SNAPSHOT_COMPRESSION": "none", "SEMI_SYNC": "on"})
         cls.archive_dir = os.path.join(cls.c.storage_dir, "binlogs", "mysql")
         cls.restores = 0
 
