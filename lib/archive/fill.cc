@@ -20,6 +20,9 @@ Chain Prefix(const Chain& chain, size_t last) {
 }
 
 // Reads the source's binlog after `from` through `until` into fill segments.
+// Nothing is uploaded before `until` was seen: a node whose history turns out
+// not to lead there must not leave its transactions in the archive. So the
+// spool holds the whole gap until then.
 class Filler {
  public:
   Filler(const FillSource& source, const FillEnv& env, uint64_t epoch, MariaDbGtid from,
@@ -27,13 +30,13 @@ class Filler {
       : source_(source),
         env_(env),
         epoch_(epoch),
-        prev_(from),
+        from_(from),
         until_(until),
         log_(env.new_spool, from.domain_id) {}
 
   Result<uint64_t> Run() {
     mysql::BinlogDumpOptions o = source_.dump;
-    o.start = IsBeginning(prev_) ? "" : GtidText(prev_);
+    o.start = IsBeginning(from_) ? "" : GtidText(from_);
     o.follow = false;
     auto stream = env_.dumper->Open(o);
     if (!stream.ok()) return stream.status();
@@ -42,15 +45,13 @@ class Filler {
       if (!event.ok()) return event.status();
       if (!event->has_value()) {
         return Status::NotFound(fmt::format("{}'s binlog ends at {}, before {}", source_.name,
-                                            GtidText(batch_.empty() ? prev_ : batch_.last),
-                                            GtidText(until_)));
+                                            GtidText(Last()), GtidText(until_)));
       }
       auto added = log_.Add(**event);
       if (!added.ok()) return added.status();
       if (*added == TransactionLog::Added::kNewFormat) {
-        MANAGE_RETURN_IF_ERROR(Ship());
-        MANAGE_RETURN_IF_ERROR(log_.Restart());
-        continue;
+        return Status::FailedPrecondition(
+            source_.name + "'s binlog changes format inside the gap; fill it by hand");
       }
       if (*added != TransactionLog::Added::kComplete) continue;
       const MariaDbGtid& g = log_.completed().gtid;
@@ -59,36 +60,41 @@ class Filler {
             fmt::format("{}'s history does not lead to {}: it has {} there", source_.name,
                         GtidText(until_), GtidText(g)));
       }
-      batch_.Add(log_.completed(), log_.group_start(), std::chrono::steady_clock::now());
-      if (g == until_) {
-        MANAGE_RETURN_IF_ERROR(Ship());
-        return archived_;
+      if (batches_.empty() || log_.complete_end() - batches_.back().from >= env_.segment_bytes) {
+        batches_.push_back({});
       }
-      if (log_.complete_end() - batch_.from >= env_.segment_bytes) MANAGE_RETURN_IF_ERROR(Ship());
+      batches_.back().Add(log_.completed(), log_.group_start(), std::chrono::steady_clock::now());
+      if (g == until_) return Upload();
     }
   }
 
  private:
-  Status Ship() {
-    if (batch_.empty()) return Status::Ok();
-    auto segment = UploadSegment(*env_.store, SegmentOf(epoch_, SegmentKind::kFill, prev_, batch_),
-                                 env_.encoding, log_.Content(batch_.from));
-    if (!segment.ok()) return segment.status();
-    env_.log.Info("binlog archive gap partly filled",
-                  {{"segment", segment->name}, {"from_node", source_.name}});
-    archived_ += batch_.transactions;
-    prev_ = batch_.last;
-    batch_ = {};
-    return log_.DropComplete();
+  MariaDbGtid Last() const { return batches_.empty() ? from_ : batches_.back().last; }
+
+  Result<uint64_t> Upload() {
+    uint64_t archived = 0;
+    MariaDbGtid prev = from_;
+    for (size_t i = 0; i < batches_.size(); ++i) {
+      SegmentContent content = log_.Content(batches_[i].from);
+      if (i + 1 < batches_.size()) content.to = batches_[i + 1].from;
+      auto segment =
+          UploadSegment(*env_.store, SegmentOf(epoch_, SegmentKind::kFill, prev, batches_[i]),
+                        env_.encoding, content);
+      if (!segment.ok()) return segment.status();
+      env_.log.Info("binlog archive gap filled",
+                    {{"segment", segment->name}, {"from_node", source_.name}});
+      archived += batches_[i].transactions;
+      prev = batches_[i].last;
+    }
+    return archived;
   }
 
   const FillSource& source_;
   const FillEnv& env_;
   uint64_t epoch_;
-  MariaDbGtid prev_, until_;
+  MariaDbGtid from_, until_;
   TransactionLog log_;
-  Batch batch_;
-  uint64_t archived_ = 0;
+  std::vector<Batch> batches_;
 };
 
 }  // namespace

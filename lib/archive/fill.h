@@ -2,11 +2,12 @@
 // the missing transactions in its binlog: the attach point is found on that
 // node as for a new epoch (archive/attach.h, against the history before the
 // gap), then its binlog is read from there until the GTID the history resumes
-// after, and uploaded as fill segments (at most BINLOG_ARCHIVE_SEAL_MB each)
-// of the epoch that follows the gap, so that they link to it. A fill that
-// stops half way has still closed part of the gap. A node whose binlog does
-// not reach back that far, or whose history does not lead to the GTID after
-// the gap, cannot fill it. Not thread-safe.
+// after (kept in a spool meanwhile: disk, not memory), and only then uploaded
+// as fill segments (at most BINLOG_ARCHIVE_SEAL_MB each) of the epoch that
+// follows the gap, so that they link to it. A node whose binlog does not
+// reach back that far, or whose history does not lead to the GTID after the
+// gap, cannot fill it and uploads nothing. A fill cut short after some of its
+// segments were uploaded has closed part of the gap. Not thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -158,6 +158,30 @@ class PitrLocalTest(unittest.TestCase):
                 self.assertIsNone(table_ids(sql, "f2"))
         self.run_step(step)
 
+    def test_4_a_gap_is_reported_and_closed_from_a_node_that_has_the_events(self):
+        c = self.c
+
+        def step():
+            primary = c.primary()
+            primary.sql("CREATE TABLE g (id INT PRIMARY KEY, ts DATETIME)", "appdb")
+            for i in range(1, 4):
+                write_rows(primary, "g", [i], gap=0)
+                wait_archived(self.consul, "mysql", primary.sql("SELECT @@gtid_binlog_pos")[0][0])
+            # A segment lost from the store (say, deleted by hand): the archive
+            # now has a hole that only a binlog can fill.
+            tails = sorted((n for n in os.listdir(self.archive_dir) if n.split("_")[1] == "t"),
+                           key=lambda n: gtid_seqno(n.split("_")[4]))
+            os.remove(os.path.join(self.archive_dir, tails[-2]))
+            gaps = backup_list(primary)["archive"]["gaps"]
+            self.assertEqual(len(gaps), 1, gaps)
+            out = primary.manage("archive", "fill", timeout=300)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            self.assertIn("binlog archive gap closed", out.stderr)
+            self.assertEqual(backup_list(primary)["archive"]["gaps"], [])
+            fills = [n for n in os.listdir(self.archive_dir) if n.split("_")[1] == "f"]
+            self.assertEqual(len(fills), 1, fills)
+        self.run_step(step)
+
 
 if __name__ == "__main__":
     unittest.main()

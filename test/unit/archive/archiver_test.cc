@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "archive/archive_state.h"
+#include "archive/fill.h"
 #include "archive/segment_io.h"
 #include "fakes/binlog_maker.h"
 #include "fakes/fake_binlog.h"
@@ -292,6 +293,89 @@ TEST_CASE("a lost dump ships what is complete and ends the term with the error")
   CHECK(st.code() == Code::kUnavailable);
   REQUIRE(f.Segments('t').size() == 1);
   CHECK(f.Head().gtid == "0-1-2");
+}
+
+// An archive with a hole: three tails of three transactions each, the middle
+// one lost from the store.
+Chain ArchiveWithAHole(Fixture& f) {
+  f.Write(1, 3);
+  f.on_heartbeat = [&](int beat) {
+    if (beat == 5) f.Write(4, 6);
+    if (beat == 10) f.Write(7, 9);
+    return beat == 15;
+  };
+  REQUIRE(f.Term().ok());
+  auto tails = f.Segments('t');
+  REQUIRE(tails.size() == 3);
+  for (const SegmentInfo& t : tails) {
+    if (t.first.seqno == 4) REQUIRE(f.store.Remove(t.name).ok());
+  }
+  Chain chain = BuildChain(f.Segments());
+  REQUIRE(chain.gaps.size() == 1);
+  return chain;
+}
+
+FillEnv FillEnvOf(Fixture& f) {
+  FillEnv env;
+  env.store = &f.store;
+  env.dumper = &f.dumper;
+  env.new_spool = []() -> Result<std::unique_ptr<Spool>> {
+    return std::unique_ptr<Spool>(new MemorySpool());
+  };
+  env.segment_bytes = 1 << 20;
+  return env;
+}
+
+FillSource SourceOf(Fixture& f) {
+  FillSource s;
+  s.name = "mysql-n2";
+  s.dump.dump_server_id = 0x80000002;
+  s.probe_server_id = 0x80000003;
+  s.oldest_state = [&f]() -> Result<std::string> { return f.server.OldestState(); };
+  return s;
+}
+
+TEST_CASE("a gap is filled from a node whose binlog still has its transactions") {
+  Fixture f;
+  Chain chain = ArchiveWithAHole(f);
+  auto filled = FillGap(chain, 0, SourceOf(f), FillEnvOf(f));
+  REQUIRE(filled.ok());
+  CHECK(*filled == 3);
+  auto fills = f.Segments('f');
+  REQUIRE(fills.size() == 1);
+  CHECK(fills[0].epoch == 1);
+  CHECK(fills[0].prev == MariaDbGtid{0, 1, 3});
+  CHECK(f.Seqnos(fills[0]) == std::vector<uint64_t>{4, 5, 6});
+  // Fills are cut at BINLOG_ARCHIVE_SEAL_MB like any segment.
+  for (const SegmentInfo& s : fills) REQUIRE(f.store.Remove(s.name).ok());
+  FillEnv small = FillEnvOf(f);
+  small.segment_bytes = 1;
+  REQUIRE(FillGap(chain, 0, SourceOf(f), small).ok());
+  CHECK(f.Segments('f').size() == 3);
+  Chain after = BuildChain(f.Segments());
+  CHECK(after.gaps.empty());
+  CHECK(after.Head() == MariaDbGtid{0, 1, 9});
+}
+
+TEST_CASE("a node that cannot fill a gap says why and writes nothing") {
+  SECTION("its binlogs were purged past the gap") {
+    Fixture f;
+    Chain chain = ArchiveWithAHole(f);
+    f.server.purged = 6;
+    CHECK(FillGap(chain, 0, SourceOf(f), FillEnvOf(f)).status().code() == Code::kNotFound);
+    CHECK(f.Segments('f').empty());
+  }
+  SECTION("its history does not lead to the far end of the gap") {
+    Fixture f;
+    Chain chain = ArchiveWithAHole(f);
+    f.server.log.resize(4);
+    f.Write(5, 9, 7);  // another server's 5..9: 0-1-6 is not in this history
+    FillEnv env = FillEnvOf(f);
+    env.segment_bytes = 1;  // one segment per transaction: none may be uploaded early
+    auto filled = FillGap(chain, 0, SourceOf(f), env);
+    CHECK(filled.status().code() == Code::kFailedPrecondition);
+    CHECK(f.Segments('f').empty());
+  }
 }
 
 }  // namespace
