@@ -15,6 +15,8 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 using Verb = consul::TxnOp::Verb;
 
+constexpr milliseconds kMinMargin{1000};
+
 std::string Ms(milliseconds d) { return std::to_string(d.count()); }
 
 // The state under `key` and its index; epoch 0 and index 0 when absent.
@@ -191,8 +193,10 @@ Status Archiver::OnEvent(std::string_view event) {
 bool Archiver::TailDue() const {
   if (tail_.empty()) return false;
   if (log_->complete_end() - tail_.from >= s_.seal_bytes / 4) return true;
-  // Ship early enough that the upload itself fits within the RPO.
-  const milliseconds margin = std::clamp(2 * last_upload_, milliseconds(250), s_.rpo / 2);
+  // Ship early enough that the upload and its publication fit within the
+  // RPO: twice the last one's time, at least a second (a busy or descheduled
+  // primary), at most half the RPO.
+  const milliseconds margin = std::clamp(2 * last_upload_, kMinMargin, s_.rpo / 2);
   return env_.clock->Monotonic() - *tail_.oldest >= s_.rpo - margin;
 }
 
@@ -202,7 +206,6 @@ Status Archiver::ShipTail() {
   const auto started = env_.clock->Monotonic();
   auto segment = UploadSegment(*env_.store, info, s_.encoding, log_->Content(tail_.from));
   if (!segment.ok()) return segment.status();
-  last_upload_ = duration_cast<milliseconds>(env_.clock->Monotonic() - started);
   Status published = Publish(*segment);
   if (!published.ok()) {
     if (published.code() == Code::kAborted) {
@@ -215,6 +218,7 @@ Status Archiver::ShipTail() {
   }
   const milliseconds lag = duration_cast<milliseconds>(env_.clock->Monotonic() - *tail_.oldest);
   stats_.max_lag = std::max(stats_.max_lag, lag);
+  last_upload_ = duration_cast<milliseconds>(env_.clock->Monotonic() - started);
   ++stats_.tails;
   stats_.transactions += tail_.transactions;
   const uint64_t bytes = log_->complete_end() - tail_.from;
