@@ -34,6 +34,7 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from bench import machine_lines, percentile  # noqa: E402
+from pitr import archiver_pid  # noqa: E402
 
 SERVICE = "bencharch"
 CPU_TARGET = 0.10
@@ -74,18 +75,6 @@ def status_kb(pid, key):
             if line.startswith(key + ":"):
                 return int(line.split()[1])
     return 0
-
-
-def archiver_pid(node):
-    for pid in node.processes():
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if len(argv) >= 2 and argv[0].endswith(b"manage") and argv[1] == b"archive":
-            return pid
-    raise RuntimeError("the archiver is not running")
 
 
 class HeadWatcher(threading.Thread):

@@ -73,8 +73,8 @@ def drop_at_a_fresh_second(node, sql, not_before):
         time.sleep(0.02 if second > not_before else max(0.02, second + 1 - now))
 
 
-def crash_archiver(node):
-    """SIGKILLs the node's `manage archive` process; returns its pid."""
+def archiver_pid(node):
+    """The pid of the node's `manage archive` process."""
     for pid in node.processes():
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -82,9 +82,15 @@ def crash_archiver(node):
         except OSError:
             continue
         if len(argv) >= 2 and argv[0].endswith(b"manage") and argv[1] == b"archive":
-            os.kill(pid, signal.SIGKILL)
             return pid
-    raise AssertionError(f"no archiver running on {node.name}")
+    raise RuntimeError(f"no archiver running on {node.name}")
+
+
+def crash_archiver(node):
+    """SIGKILLs the node's `manage archive` process; returns its pid."""
+    pid = archiver_pid(node)
+    os.kill(pid, signal.SIGKILL)
+    return pid
 
 
 @contextlib.contextmanager
