@@ -138,11 +138,15 @@ Status Term(Deps& deps, cluster::NodeState& state, storage::ObjectStore& store,
 
 Status RunArchiver(Deps& deps) {
   const Config& c = *deps.config;
+  const std::atomic<bool>* stop = deps.catch_termination ? deps.catch_termination() : nullptr;
   if (!c.archive.enabled) {
-    deps.log.Info("binlog archiving is off (BINLOG_ARCHIVE)");
+    // containerpilot.json5 leaves the job out then; should it run anyway (a
+    // spelling the template does not know), it waits rather than exit, which
+    // ContainerPilot would answer by starting it again at once.
+    deps.log.Info("binlog archiving is off (BINLOG_ARCHIVE); waiting for SIGTERM");
+    while (stop != nullptr && !Stopped(stop)) Pause(deps, stop, kMaxBackoff);
     return Status::Ok();
   }
-  const std::atomic<bool>* stop = deps.catch_termination ? deps.catch_termination() : nullptr;
   cluster::NodeState state(deps.fs, c.state_dir);
   std::unique_ptr<storage::ObjectStore> store;
   milliseconds backoff = kIdlePoll;
@@ -195,12 +199,13 @@ archive::FillSource SourceFor(Deps& deps, const consul::ServiceInstance& node, u
 Status FillGaps(Deps& deps) {
   const Config& c = *deps.config;
   cluster::NodeState state(deps.fs, c.state_dir);
-  MANAGE_RETURN_IF_ERROR(deps.fs->MakeDirs(c.state_dir + "/archive", 0700));
-  FileLock lock(c.state_dir + "/archive/fill.lock", FileLock::kTry);
-  if (!lock.ok()) {
+  FileLock lock(state.Path("archive-fill.lock"), FileLock::kTry);
+  if (lock.busy()) {
     deps.out("a gap fill is already running on this node\n");
     return Status::Ok();
   }
+  if (!lock.ok())
+    return Status::FailedPrecondition("cannot lock " + state.Path("archive-fill.lock"));
   auto store = deps.open_archive(c.service_name);
   if (!store.ok()) return store.status().Annotate("binlog archive");
   auto key = LoadBackupKey(deps);

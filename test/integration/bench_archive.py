@@ -48,6 +48,8 @@ def parse_args():
     p.add_argument("--rate", type=float, default=500, help="writes a second (default 500)")
     p.add_argument("--rpo", type=int, default=None,
                    help="BINLOG_ARCHIVE_RPO in seconds (default: the product's default, 10)")
+    p.add_argument("--store", choices=("local", "s3"), default="local",
+                   help="local (a directory) or s3 (the S3 test world) (default local)")
     p.add_argument("--manage", default=os.environ.get("MANAGE_BIN"),
                    help="manage binary (default $MANAGE_BIN, else build/cmd/manage/manage)")
     p.add_argument("--first-ip", type=int, default=50,
@@ -156,6 +158,12 @@ def logfmt(line):
 def run(args, base):
     consul = harness.Consul(base).start()
     env = {"SESSION_TTL": "86400", "LOG_LEVEL": "INFO", "INNODB_BUFFER_POOL_SIZE": "256"}
+    world = None
+    if args.store == "s3":
+        from s3world import S3World
+        world = S3World(base).start()
+        env.update({k: "" for k in os.environ if k.startswith("AWS_")})
+        env.update(world.env())
     if args.rpo:
         env["BINLOG_ARCHIVE_RPO"] = str(args.rpo)
     rpo = args.rpo or 10
@@ -199,11 +207,13 @@ def run(args, base):
     finally:
         cluster.stop()
         consul.stop()
+        if world:
+            world.stop()
 
     achieved = len(writes) / wall
     print("\n".join(machine_lines(args.manage)))
     print(f"load:    {len(writes)} writes in {wall:.1f} s ({achieved:.0f}/s), 4 clients, "
-          f"BINLOG_ARCHIVE_RPO {rpo} s, local store, zstd")
+          f"BINLOG_ARCHIVE_RPO {rpo} s, {args.store} store, zstd")
     print()
     print("| archive lag (commit -> published) | p50 | p95 | max |")
     print("|---|---|---|---|")
