@@ -24,17 +24,18 @@ constexpr char kStderr[] =
 constexpr char kName[] = "mysql-backup-2026-01-01T00-00-00Z";
 constexpr char kBackupSession[] = "backup-session-1";
 
-// A keeper that renews nothing: the test says when the session is lost.
+// A keeper that renews nothing: the test says when the session is lost. It
+// tells `*stopped` (the fixture's: the hook destroys the keeper) when stopped.
 class FakeKeeper final : public consul::Keeper {
  public:
-  explicit FakeKeeper(const bool* lost) : lost_(lost) {}
-  void Stop() override { stopped = true; }
+  FakeKeeper(const bool* lost, bool* stopped) : lost_(lost), stopped_(stopped) {}
+  void Stop() override { *stopped_ = true; }
   bool Lost() const override { return *lost_; }
   std::string LostReason() const override { return "Session id 'x' not found"; }
-  bool stopped = false;
 
  private:
   const bool* lost_;
+  bool* stopped_;
 };
 
 struct SnapshotFixture : HookFixture {
@@ -46,16 +47,15 @@ struct SnapshotFixture : HookFixture {
       kept.push_back(session);
       kept_ttl = ttl;
       kept_cancel = flag;
-      auto keeper = std::make_unique<FakeKeeper>(&keeper_lost);
-      last_keeper = keeper.get();
-      return std::unique_ptr<consul::Keeper>(std::move(keeper));
+      keeper_stopped = false;
+      return std::unique_ptr<consul::Keeper>(new FakeKeeper(&keeper_lost, &keeper_stopped));
     };
     deps.store_cancel = &cancel;
   }
   std::vector<std::string> kept;  // sessions a keeper was started for
   std::chrono::seconds kept_ttl{0};
   std::atomic<bool>* kept_cancel = nullptr;
-  FakeKeeper* last_keeper = nullptr;
+  bool keeper_stopped = false;  // the last keeper was stopped
   bool keeper_lost = false;
   std::atomic<bool> cancel{false};
 
@@ -187,7 +187,7 @@ TEST_CASE("snapshot takes one when due, records it and releases the backup lock"
     CHECK(f.kept == Strings{kBackupSession});
     CHECK(f.kept_ttl == 30s);
     CHECK(f.kept_cancel == &f.cancel);
-    CHECK(f.last_keeper->stopped);
+    CHECK(f.keeper_stopped);
     CHECK(f.LastBinlog() == "mysql-bin.000002");
     f.CheckLockCleanedUp();
     CHECK(f.consul.SessionExists(primary_session));  // the primary's own session is untouched
