@@ -58,6 +58,8 @@ RUN set -eux; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         mariadb-server mariadb-backup \
         libcurl4 libmariadb3 libfmt9 libssl3 libzstd1 zlib1g libmicrohttpd12 ca-certificates tzdata; \
+    # mariadb-binlog, with which a point-in-time restore replays the archive.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mariadb-client; \
     rm -rf /var/lib/apt/lists/*; \
     # The package initialises /var/lib/mysql at install time; a node must start
     # with an empty datadir so that pre_start restores a snapshot or initialises it.

@@ -233,18 +233,30 @@ const std::vector<Subcommand>& Subcommands() {
        "usage: manage backup list [--json]\n"
        "       manage backup verify ID\n"
        "       manage backup restore ID --datadir DIR\n"
+       "       manage backup restore --to-time T | --to-gtid G --datadir DIR\n"
+       "                             [--from SERVICE] [--work-dir W]\n"
        "       manage backup delete ID\n\n"
        "Works on the configured snapshot store (SNAPSHOT_BACKEND) from any node and\n"
        "changes nothing in the cluster.\n\n"
        "  list          every snapshot, newest first: id, time, stored and raw size,\n"
        "                compression, encryption, node, GTID; the one LAST_BACKUP_KEY\n"
-       "                names is marked newest. --json for scripts\n"
+       "                names is marked newest; then the binlog archive: what can be\n"
+       "                restored (windows with their times and GTIDs) and any gap.\n"
+       "                --json for scripts\n"
        "  verify ID     read the snapshot back whole: decrypt, decompress, check its\n"
        "                SHA-256 and size against its record and every xbstream chunk;\n"
        "                exits 0 only when it would restore\n"
        "  restore ID    unpack and prepare the snapshot into DIR, which must be empty\n"
        "                or absent (for inspection, or to seed a new cluster); prints\n"
        "                the GTID position it holds\n"
+       "  restore --to-time T | --to-gtid G\n"
+       "                restore a point in time into DIR: the newest snapshot before\n"
+       "                it, then the archived binlog replayed up to it, excluded (the\n"
+       "                first transaction at time T or later, or G itself). Every\n"
+       "                archive segment needed is verified before DIR is written.\n"
+       "                T: 2026-11-29T14:03:17Z (UTC; +HH:MM allowed) or @<unix s>.\n"
+       "                --from SERVICE: another cluster's backups in the same store.\n"
+       "                --work-dir W: where segments are staged (default DIR.pitr)\n"
        "  delete ID     delete the snapshot; the newest is refused\n\n"
        "Encrypted snapshots need SNAPSHOT_ENCRYPTION_KEY or SNAPSHOT_ENCRYPTION_KEY_FILE.\n"
        "On a terminal, long transfers show their progress on stderr.",
@@ -265,6 +277,17 @@ const std::vector<Subcommand>& Subcommands() {
        "  GET /                 the status page\n\n"
        "Otherwise 503. HEAD and OPTIONS answer like GET without a body.",
        serve::Serve},
+      {"archive", nullptr, "archive the primary's binlog to the store (ContainerPilot job)",
+       "usage: manage archive\n"
+       "       manage archive fill\n\n"
+       "Runs on every node as the binlog-archive job. On the node holding\n"
+       "PRIMARY_KEY it streams the binary log to the snapshot store (compressed and\n"
+       "encrypted like snapshots) so that the archive trails the primary by at most\n"
+       "BINLOG_ARCHIVE_RPO seconds; elsewhere it waits. It never affects health\n"
+       "checks. SIGTERM ships what is complete, then exits.\n\n"
+       "  fill  close gaps in the archive from any node whose binlog still has\n"
+       "        the missing transactions (the archiver starts it by itself)",
+       hooks::Archive},
   };
   return kCommands;
 }

@@ -20,6 +20,7 @@
 #include "consul/address.h"
 #include "consul/consul.h"
 #include "http/socket_transport.h"
+#include "mysql/binlog_stream.h"
 #include "mysql/client.h"
 #include "storage/open_store.h"
 #include "storage/settings.h"
@@ -102,6 +103,22 @@ Status SpawnDetached(const std::string& log_path, const std::vector<std::string>
   return Status::Ok();
 }
 
+// Raised by SIGTERM/SIGINT once CatchTermination installed the handlers. The
+// one piece of process-wide state: a signal handler can reach nothing else.
+std::atomic<bool> g_terminate{false};
+
+void OnTerminate(int) { g_terminate.store(true); }
+
+const std::atomic<bool>* CatchTermination() {
+  struct sigaction sa {};
+  sa.sa_handler = OnTerminate;
+  sa.sa_flags = SA_RESTART;  // a blocked read resumes; the loop sees the flag within a heartbeat
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  return &g_terminate;
+}
+
 }  // namespace
 
 HostFacts ReadHostFacts() {
@@ -126,14 +143,10 @@ struct Wiring::Impl {
   std::atomic<bool> store_cancel{false};
   std::unique_ptr<storage::ObjectStore> store;
   std::unique_ptr<ops::Counters> counters;
+  mysql::MariaDbBinlogDumper dumper;
   hooks::Deps deps;
 
-  // The store, opened on first use: hooks that need none never read its
-  // settings or load libcurl.
-  Result<storage::ObjectStore*> OpenStore(const Config& config) {
-    if (store) return store.get();
-    auto settings = storage::ReadStoreSettings(config.env);
-    if (!settings.ok()) return settings.status();
+  storage::StoreContext Context() {
     storage::StoreContext context;
     context.clock = &clock;
     context.cancel = &store_cancel;
@@ -146,10 +159,28 @@ struct Wiring::Impl {
                                                          {"wait_ms", std::to_string(wait.count())},
                                                          {"error", failure.message()}});
     };
-    auto opened = storage::OpenStore(*settings, context);
+    return context;
+  }
+
+  // The store, opened on first use: hooks that need none never read its
+  // settings or load libcurl.
+  Result<storage::ObjectStore*> OpenStore(const Config& config) {
+    if (store) return store.get();
+    auto settings = storage::ReadStoreSettings(config.env);
+    if (!settings.ok()) return settings.status();
+    auto opened = storage::OpenStore(*settings, Context());
     if (!opened.ok()) return opened.status();
     store = std::move(*opened);
     return store.get();
+  }
+
+  // The binlog archive of `service`: <SNAPSHOT_PREFIX>/binlogs/<service>.
+  Result<std::unique_ptr<storage::ObjectStore>> OpenArchive(const Config& config,
+                                                            const std::string& service) {
+    auto settings = storage::ReadStoreSettings(config.env);
+    if (!settings.ok()) return settings.status();
+    settings->prefix += (settings->prefix.empty() ? "" : "/") + std::string("binlogs/") + service;
+    return storage::OpenStore(*settings, Context());
   }
 };
 
@@ -182,6 +213,11 @@ Result<std::unique_ptr<Wiring>> Wiring::Create(const Config& config, const Logge
     auto transport = std::make_unique<http::SocketTransport>(address.tls);
     return std::make_unique<consul::HttpConsul>(std::move(transport), address);
   };
+  i.deps.dumper = &i.dumper;
+  i.deps.open_archive = [&i, &config](const std::string& service) {
+    return i.OpenArchive(config, service);
+  };
+  i.deps.catch_termination = [] { return CatchTermination(); };
   std::string log_path = config.state_dir + "/detached.log";
   // A keeper talks to Consul from its own thread, so through its own client.
   consul::ConsulAddress keeper_address = *address;

@@ -52,6 +52,12 @@ class NodeState {
   Status RequestReclone(const std::string& why) { return Write("reclone", why); }
   Status ClearRecloneRequest() { return fs_->RemoveFile(Path("reclone")); }
 
+  // Set while pre_start restores a point in time (the target), so that a
+  // restore cut short is never taken for data: the next start discards it.
+  std::string PointInTimeRestore() const { return Read("pitr-restore"); }
+  Status SetPointInTimeRestore(const std::string& target) { return Write("pitr-restore", target); }
+  Status ClearPointInTimeRestore() { return fs_->RemoveFile(Path("pitr-restore")); }
+
   // Forgets everything learnt about the data (role, origin, bootstrap, restored
   // position) for a datadir that is being created anew. Keeps the server_id and
   // leaves the session to the caller, who must destroy it in Consul first.

@@ -26,6 +26,8 @@ const char* OriginName(Origin origin) {
       return "init";
     case Origin::kSnapshot:
       return "snapshot";
+    case Origin::kPointInTime:
+      return "pitr";
     case Origin::kUnknown:
       break;
   }
@@ -35,6 +37,7 @@ const char* OriginName(Origin origin) {
 Origin ParseOrigin(const std::string& text) {
   if (text == "init") return Origin::kInit;
   if (text == "snapshot") return Origin::kSnapshot;
+  if (text == "pitr") return Origin::kPointInTime;
   return Origin::kUnknown;
 }
 

@@ -22,6 +22,9 @@ enum class Origin {
   kUnknown,   // no record: an existing datadir (treated like the original did)
   kInit,      // initialised empty by mariadb-install-db
   kSnapshot,  // restored from a snapshot: must replicate, never bootstrap
+  // restored to a point in time from another cluster's snapshots and binlog
+  // archive (RESTORE_FROM): the first node of a new cluster, bootstraps it
+  kPointInTime,
 };
 
 const char* OriginName(Origin origin);

@@ -219,6 +219,22 @@ void ReadHealthTiming(EnvReader& r, const Config& c, HealthTiming& h) {
   }
 }
 
+void ReadArchive(EnvReader& r, ArchiveSettings& a) {
+  a.enabled = r.Flag("BINLOG_ARCHIVE", a.enabled);
+  a.rpo = std::chrono::seconds(r.Int("BINLOG_ARCHIVE_RPO", a.rpo.count(), 1, 3600));
+  a.seal_mb = r.Int("BINLOG_ARCHIVE_SEAL_MB", a.seal_mb, 1, 4096);
+  a.seal_interval = std::chrono::seconds(
+      r.Int("BINLOG_ARCHIVE_SEAL_INTERVAL", a.seal_interval.count(), 60, 7 * 86400));
+  a.restore_from = r.String("RESTORE_FROM");
+  a.restore_to = r.String("RESTORE_TO");
+  if (a.restore_from.empty() != a.restore_to.empty()) {
+    r.Fail(a.restore_from.empty() ? "RESTORE_FROM" : "RESTORE_TO",
+           "RESTORE_FROM and RESTORE_TO must be set together");
+  } else if (!a.restore_from.empty() && !IsValidServiceName(a.restore_from)) {
+    r.Fail("RESTORE_FROM", fmt::format("'{}' is not a SERVICE_NAME", a.restore_from));
+  }
+}
+
 }  // namespace
 
 std::string SnapshotBackendAsGiven(const EnvReader& r) {
@@ -264,6 +280,7 @@ Result<Config> LoadConfig(const Env& env, const HostFacts& host) {
   c.keys.last_binlog_key = r.String("LAST_BINLOG_KEY", svc + "-last-binlog");
   c.keys.backup_lock_key = r.String("BACKUP_LOCK_KEY", svc + "-backup-running");
   c.keys.session_name = r.String("SESSION_NAME", svc + "-primary-lock");
+  c.keys.archive_key = r.String("BINLOG_ARCHIVE_KEY", svc + "-binlog-archive");
   c.session_ttl = std::chrono::seconds(r.Int("SESSION_TTL", c.session_ttl.count(), 10, 86400));
   c.lock_delay = std::chrono::seconds(r.Int("SESSION_LOCK_DELAY", c.lock_delay.count(), 0, 60));
   c.max_replica_lag =
@@ -272,6 +289,7 @@ Result<Config> LoadConfig(const Env& env, const HostFacts& host) {
   ReadHealthTiming(r, c, c.health);
   c.serve.address = r.String("SERVE_ADDRESS", c.mysql.bind_address);
   c.serve.port = static_cast<int>(r.Int("SERVE_PORT", c.serve.port, 1, 65535));
+  ReadArchive(r, c.archive);
   auto level = ParseLogLevel(r.String("LOG_LEVEL", "INFO"));
   if (level.ok()) {
     c.log_level = *level;

@@ -47,6 +47,7 @@ struct KeySettings {
   std::string last_binlog_key;  // ${SERVICE_NAME}-last-binlog
   std::string backup_lock_key;  // ${SERVICE_NAME}-backup-running
   std::string session_name;     // ${SERVICE_NAME}-primary-lock
+  std::string archive_key;  // ${SERVICE_NAME}-binlog-archive: epoch and head of the binlog archive
 };
 
 struct SnapshotSettings {
@@ -69,6 +70,24 @@ struct SnapshotSettings {
   // this many days (0: no limit); the newest is always kept.
   int retain_count = 7;
   int retain_days = 0;
+};
+
+// The binlog archive (lib/archive): continuous archiving on the primary and
+// point-in-time restores.
+struct ArchiveSettings {
+  bool enabled = true;  // BINLOG_ARCHIVE
+  // BINLOG_ARCHIVE_RPO: the longest a committed transaction waits before the
+  // archive holds it (while the primary and the store are up).
+  std::chrono::seconds rpo{10};
+  // BINLOG_ARCHIVE_SEAL_MB / _SEAL_INTERVAL: tail segments are merged into
+  // one sealed segment at this size or age.
+  int64_t seal_mb = 64;
+  std::chrono::seconds seal_interval{3600};
+  // RESTORE_FROM and RESTORE_TO: the first node of a new cluster restores
+  // cluster RESTORE_FROM (its SERVICE_NAME, same store) to RESTORE_TO (a time
+  // or a GTID) instead of initialising an empty database.
+  std::string restore_from;
+  std::string restore_to;
 };
 
 enum class ErrantPolicy {
@@ -147,6 +166,7 @@ struct Config {
   SnapshotSettings snapshot;
   FailoverSettings failover;
   ServeSettings serve;
+  ArchiveSettings archive;
   Env env;  // the environment it was read from (Consul and store settings read it)
 
   // How long a primary stays writable for new connections after a health

@@ -1,12 +1,16 @@
 // backup: the operator's view of the snapshot store, from any node.
-//   list [--json]            every snapshot the manifests describe, newest first
+//   list [--json]            every snapshot the manifests describe, newest first,
+//                            then the binlog archive's recoverable windows and gaps
 //   verify ID                read it back whole: decrypt, decompress, check the
 //                            SHA-256 and size against its record and the
 //                            xbstream framing and CRC-32 of every chunk
 //   restore ID --datadir DIR unpack and prepare it into an empty directory
+//   restore --to-time T | --to-gtid G --datadir DIR [--from SERVICE] [--work-dir W]
+//                            a snapshot plus the archived binlog up to, not
+//                            including, T or G (hooks/point_in_time.h)
 //   delete ID                delete it (never the newest)
-// Nothing here takes a lock or changes the cluster: restore writes only DIR,
-// delete only the one snapshot's objects.
+// Nothing here takes a lock or changes the cluster: restore writes only DIR
+// (and its work dir), delete only the one snapshot's objects.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -15,6 +19,7 @@
 #include "backup/xbstream.h"
 #include "hooks/backup_access.h"
 #include "hooks/hooks.h"
+#include "hooks/point_in_time.h"
 #include "ops/backup_report.h"
 #include "sys/self_usage.h"
 
@@ -74,6 +79,7 @@ Status List(Deps& deps, storage::ObjectStore& store, bool json) {
     if (!newest || o.name != newest->id) report.orphans.push_back(o.name);
   }
   report.problems = catalog->problems;
+  report.archive = ArchiveReportFor(deps, catalog->snapshots);
   deps.out(json ? ops::FormatBackupJson(report) + "\n" : ops::FormatBackupText(report));
   return Status::Ok();
 }
@@ -148,13 +154,44 @@ Status Delete(Deps& deps, storage::ObjectStore& store, const std::string& id) {
   return Status::Ok();
 }
 
-// The positional arguments after the verb, and the value of --datadir.
+// The positional arguments after the verb, and the options' values.
 struct Parsed {
   std::string verb;
   std::vector<std::string> positional;
-  std::string datadir;
+  std::string datadir, to_time, to_gtid, from, work_dir;
   bool json = false;
 };
+
+// "--name VALUE" or "--name=VALUE" at args[*i]; advances *i past a separate value.
+bool Option(const Args& args, size_t* i, const std::string& name, std::string* value) {
+  const std::string& a = args[*i];
+  if (a == name && *i + 1 < args.size()) {
+    *value = args[++*i];
+    return true;
+  }
+  if (a.rfind(name + "=", 0) == 0) {
+    *value = a.substr(name.size() + 1);
+    return true;
+  }
+  return false;
+}
+
+Status RestoreToPoint(Deps& deps, storage::ObjectStore& store, const Parsed& p) {
+  const bool by_gtid = !p.to_gtid.empty();
+  auto target = archive::ParseTarget(by_gtid ? p.to_gtid : p.to_time, by_gtid);
+  if (!target.ok()) return target.status();
+  PointInTimeRequest request{p.from.empty() ? deps.config->service_name : p.from, *target,
+                             p.datadir, p.work_dir};
+  auto done = RestorePointInTime(deps, store, request);
+  if (!done.ok()) return done.status();
+  deps.out(fmt::format(
+      "restored {} to {}: snapshot {} (GTID {}) and {} archived transactions ({} events, {} "
+      "segments) replayed in {:.1f} s; stopped before {}; GTID position {}\n",
+      p.datadir, target->ToString(), done->snapshot_id, done->snapshot_gtid, done->transactions,
+      done->events, done->segments, done->replay_time.count() / 1000.0, done->stopped_before,
+      done->position.empty() ? "-" : done->position));
+  return Status::Ok();
+}
 
 Result<Parsed> Parse(const Args& args) {
   Parsed p;
@@ -162,10 +199,11 @@ Result<Parsed> Parse(const Args& args) {
     const std::string& a = args[i];
     if (a == "--json") {
       p.json = true;
-    } else if (a == "--datadir" && i + 1 < args.size()) {
-      p.datadir = args[++i];
-    } else if (a.rfind("--datadir=", 0) == 0) {
-      p.datadir = a.substr(10);
+    } else if (Option(args, &i, "--datadir", &p.datadir) ||
+               Option(args, &i, "--to-time", &p.to_time) ||
+               Option(args, &i, "--to-gtid", &p.to_gtid) || Option(args, &i, "--from", &p.from) ||
+               Option(args, &i, "--work-dir", &p.work_dir)) {
+      continue;
     } else if (a.rfind("-", 0) == 0) {
       return Status::InvalidArgument(fmt::format("unknown argument '{}'", a));
     } else if (p.verb.empty()) {
@@ -174,16 +212,29 @@ Result<Parsed> Parse(const Args& args) {
       p.positional.push_back(a);
     }
   }
-  const bool needs_id = p.verb == "verify" || p.verb == "restore" || p.verb == "delete";
-  if (p.verb != "list" && !needs_id) {
+  const bool to_point = !p.to_time.empty() || !p.to_gtid.empty();
+  if (to_point && p.verb != "restore") {
+    return Status::InvalidArgument("--to-time and --to-gtid are for backup restore");
+  }
+  if (!p.to_time.empty() && !p.to_gtid.empty()) {
+    return Status::InvalidArgument("give --to-time or --to-gtid, not both");
+  }
+  if ((!p.from.empty() || !p.work_dir.empty()) && !to_point) {
+    return Status::InvalidArgument("--from and --work-dir go with --to-time or --to-gtid");
+  }
+  const bool needs_id =
+      p.verb == "verify" || (p.verb == "restore" && !to_point) || p.verb == "delete";
+  if (p.verb != "list" && p.verb != "restore" && !needs_id) {
     return Status::InvalidArgument(
         p.verb.empty()
             ? "missing command: list, verify, restore or delete"
             : fmt::format("unknown command '{}': list, verify, restore or delete", p.verb));
   }
   if (p.positional.size() != (needs_id ? 1u : 0u)) {
-    return Status::InvalidArgument(needs_id ? "backup " + p.verb + " takes one snapshot ID"
-                                            : "backup list takes no snapshot ID");
+    return Status::InvalidArgument(
+        needs_id ? "backup " + p.verb + " takes one snapshot ID"
+                 : "backup " + p.verb + " takes no snapshot ID" +
+                       (to_point ? " (it picks the newest before the target)" : ""));
   }
   if (p.json && p.verb != "list") return Status::InvalidArgument("--json is for backup list");
   if ((p.verb == "restore") != !p.datadir.empty()) {
@@ -205,6 +256,7 @@ Status Backup(Deps& deps, const Args& args) {
   }
   const Parsed& p = *parsed;
   if (p.verb == "list") return List(deps, **store, p.json);
+  if (p.verb == "restore" && p.positional.empty()) return RestoreToPoint(deps, **store, p);
   const std::string& id = p.positional[0];
   if (p.verb == "verify") return Verify(deps, **store, id);
   if (p.verb == "restore") return Restore(deps, **store, id, p.datadir);

@@ -15,6 +15,7 @@
 #include "consul/session_keeper.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "mysql/binlog_stream.h"
 #include "mysql/client.h"
 #include "ops/counters.h"
 #include "storage/object_store.h"
@@ -40,6 +41,16 @@ struct Deps {
   // Raised (from any thread) to make the store's transfers stop with Aborted,
   // for instance when the backup lock is lost; may be null.
   std::atomic<bool>* store_cancel = nullptr;
+  // Reads binary logs (the binlog archive); may be null for hooks that do not.
+  mysql::BinlogDumper* dumper = nullptr;
+  // Opens the binlog archive of cluster `service`: a store of its own under
+  // the snapshot store's directory (<SNAPSHOT_PREFIX>/binlogs/<service>).
+  // Each call opens a new one; the same errors as open_store.
+  std::function<Result<std::unique_ptr<storage::ObjectStore>>(const std::string& service)>
+      open_archive;
+  // Makes SIGTERM and SIGINT raise the returned flag instead of ending the
+  // process, for a long-running command that stops cleanly. May be unset.
+  std::function<const std::atomic<bool>*()> catch_termination;
   // Keeps `session` (TTL `ttl`) alive from another thread while long work
   // runs, raising *cancel if it is lost (consul/session_keeper.h). May be
   // unset: the session is then only renewed by the work itself.

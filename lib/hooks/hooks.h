@@ -21,6 +21,7 @@ Status PreStop(Deps& deps, const Args& args);
 Status Snapshot(Deps& deps, const Args& args);
 Status ShowStatus(Deps& deps, const Args& args);
 Status Backup(Deps& deps, const Args& args);
+Status Archive(Deps& deps, const Args& args);
 
 // InvalidArgument naming the first argument not in `allowed`.
 Status CheckArgs(const Args& args, const std::vector<std::string>& allowed);

@@ -6,8 +6,15 @@
 //   a primary exists, no      -> wait for its first snapshot, polling, up to
 //   snapshot yet                 SNAPSHOT_WAIT_TIMEOUT; then fail (the
 //                                container restarts and tries again)
+//   neither, RESTORE_FROM set -> the first node of a new cluster: restore
+//                                cluster RESTORE_FROM to RESTORE_TO from the
+//                                store alone (its snapshots and binlog
+//                                archive); health then bootstraps this node
+//                                as the first primary on that data
 //   neither                   -> mariadb-install-db; health may then bootstrap
 //                                this node as the first primary
+// A point-in-time restore cut short (the process died) is never taken for
+// data: the next start empties the datadir and restores again.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -20,6 +27,7 @@
 #include "cluster/primary_lock.h"
 #include "hooks/backup_access.h"
 #include "hooks/hooks.h"
+#include "hooks/point_in_time.h"
 
 namespace manage::hooks {
 namespace {
@@ -156,6 +164,49 @@ Result<std::string> TimeZoneSql(Deps& deps) {
   return sql->stdout_data;
 }
 
+// RESTORE_TO is a GTID when it reads D-S-N, else a time.
+bool LooksLikeGtid(const std::string& text) {
+  return text.find(':') == std::string::npos && archive::ParseGtid(text).ok();
+}
+
+Status RestoreNewCluster(Deps& deps, cluster::NodeState& state) {
+  const Config& c = *deps.config;
+  const std::string& to = c.archive.restore_to;
+  auto target = archive::ParseTarget(to, LooksLikeGtid(to));
+  if (!target.ok()) return target.status().Annotate("RESTORE_TO");
+  auto store = deps.open_store();
+  if (!store.ok()) {
+    return store.status().Annotate(fmt::format("snapshot store '{}' (restoring {} to {})",
+                                               c.snapshot.backend, c.archive.restore_from, to));
+  }
+  deps.log.Info("no primary and no snapshot: restoring another cluster to a point in time",
+                {{"from", c.archive.restore_from}, {"to", target->ToString()}});
+  MANAGE_RETURN_IF_ERROR(state.SetPointInTimeRestore(target->ToString()));
+  PointInTimeRequest request{c.archive.restore_from, *target, c.mysql.datadir, ""};
+  auto done = RestorePointInTime(deps, **store, request);
+  if (!done.ok()) return done.status().Annotate("RESTORE_FROM " + c.archive.restore_from);
+  MANAGE_RETURN_IF_ERROR(state.SetOrigin(cluster::Origin::kPointInTime));
+  return state.ClearPointInTimeRestore();
+}
+
+// A point-in-time restore the last start did not finish: its datadir holds a
+// snapshot replayed part of the way. Emptied, so that it is restored again.
+Status DiscardUnfinishedRestore(Deps& deps, cluster::NodeState& state) {
+  const std::string target = state.PointInTimeRestore();
+  if (target.empty()) return Status::Ok();
+  const std::string& datadir = deps.config->mysql.datadir;
+  deps.log.Warn("a point-in-time restore was cut short; starting it again",
+                {{"target", target}, {"datadir", datadir}});
+  if (deps.fs->Exists(datadir)) {
+    auto names = deps.fs->ListDir(datadir);
+    if (!names.ok()) return names.status();
+    for (const std::string& n : *names) {
+      if (n != "lost+found") MANAGE_RETURN_IF_ERROR(deps.fs->RemoveAll(datadir + "/" + n));
+    }
+  }
+  return state.ClearPointInTimeRestore();
+}
+
 Status Initialize(Deps& deps, cluster::NodeState& state) {
   const MySqlSettings& m = deps.config->mysql;
   deps.log.Info("no primary and no snapshot: initialising a new database",
@@ -241,6 +292,7 @@ Status PrepareEmptyDatadir(Deps& deps, cluster::NodeState& state, bool recloned)
     if (!record.ok()) return record.status();
     return Restore(deps, state, *record);
   }
+  if (!deps.config->archive.restore_from.empty()) return RestoreNewCluster(deps, state);
   return Initialize(deps, state);
 }
 
@@ -262,6 +314,7 @@ Status PreStart(Deps& deps, const Args& args) {
     }
   }
 
+  MANAGE_RETURN_IF_ERROR(DiscardUnfinishedRestore(deps, state));
   auto recloned = MoveDatadirAside(deps, state);
   if (!recloned.ok()) return recloned.status();
   if (!*recloned && deps.fs->IsDirectory(c.mysql.datadir + "/mysql")) {

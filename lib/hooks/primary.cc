@@ -137,12 +137,15 @@ namespace {
 // replica is connected (a lone first primary has nobody to wait for, and a
 // promoted one enables it at promotion). Once on it stays on: with no replica
 // acknowledging, commits wait (SEMI_SYNC_TIMEOUT) rather than be acknowledged
-// by this node alone.
+// by this node alone. Replicas dump the binlog as MYSQL_REPL_USER; the binlog
+// archiver dumps it as root over the socket and acknowledges nothing, so its
+// dump is not a replica.
 Status EnsureSemiSync(Deps& deps, LocalDb& db) {
   if (!deps.config->failover.semi_sync) return Status::Ok();
   auto r = db.conn->Query(
       "SELECT @@GLOBAL.rpl_semi_sync_master_enabled AS enabled, (SELECT COUNT(*) FROM "
-      "information_schema.PROCESSLIST WHERE COMMAND = 'Binlog Dump') AS replicas");
+      "information_schema.PROCESSLIST WHERE COMMAND = 'Binlog Dump' AND USER <> 'root') AS "
+      "replicas");
   if (!r.ok()) return r.status();
   if (r->Get(0, "enabled").value_or("0") != "0") return Status::Ok();
   if (r->Get(0, "replicas").value_or("0") == "0") return Status::Ok();

@@ -20,13 +20,16 @@
 // - If this process dies after the commit and before the transaction, the
 //   snapshot stays in the store with its manifest but unpublished: a valid
 //   snapshot of the primary's data that retention deletes in time.
-// - Retention runs after a published snapshot. Its failure is logged; the
-//   snapshot stands.
+// - Retention runs after a published snapshot, for snapshots and then for
+//   the binlog archive (the segments only deleted snapshots needed). Its
+//   failure is logged; the snapshot stands.
 // The primary's own session and health are untouched: a snapshot can fail,
 // but never makes health fail.
 #include "backup/snapshot.h"
 
 #include <fmt/format.h>
+
+#include <set>
 
 #include "backup/backup_record.h"
 #include "backup/catalog.h"
@@ -37,6 +40,7 @@
 #include "hooks/backup_access.h"
 #include "hooks/hooks.h"
 #include "hooks/local_db.h"
+#include "hooks/point_in_time.h"
 #include "hooks/primary.h"
 #include "sys/self_usage.h"
 
@@ -138,15 +142,22 @@ void ApplyRetention(Deps& deps, storage::ObjectStore& store, const std::string& 
   for (const backup::BackupRecord& r : catalog->snapshots)
     stored.push_back({r.id, r.time, r.service});
   backup::RetentionPolicy policy{c.snapshot.retain_count, c.snapshot.retain_days};
+  std::set<std::string> gone;
   for (const std::string& id :
        backup::SnapshotsToDelete(stored, policy, c.service_name, newest, deps.clock->Now())) {
     Status deleted = backup::DeleteSnapshot(store, id);
     if (deleted.ok()) {
       deps.log.Info("deleted old snapshot", {{"id", id}});
+      gone.insert(id);
     } else {
       deps.log.Warn("could not delete old snapshot", {{"id", id}, {"error", deleted.message()}});
     }
   }
+  std::vector<backup::BackupRecord> kept;
+  for (const backup::BackupRecord& r : catalog->snapshots) {
+    if (!gone.count(r.id)) kept.push_back(r);
+  }
+  PruneArchive(deps, kept);
 }
 
 Status TakeUnderLock(Deps& deps, const Run& run) {

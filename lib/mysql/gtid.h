@@ -68,6 +68,11 @@ class MariaDbGtidPosition {
 
 GtidOrder Compare(const MariaDbGtidPosition& a, const MariaDbGtidPosition& b);
 
+// A binlog state ("D-S-N,..." with one GTID per domain and server, as in
+// gtid_binlog_state or a Gtid_list event) as a position: per domain, the GTID
+// with the highest sequence number. InvalidArgument when it does not parse.
+Result<MariaDbGtidPosition> PositionOfState(std::string_view state);
+
 // Transaction numbers first..last, inclusive, first >= 1.
 struct GtidInterval {
   uint64_t first = 1;

@@ -1,6 +1,7 @@
 // MariaDbGtidPosition: parsing, printing and the per-domain comparison rule.
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <string>
 
 #include "mysql/gtid.h"
@@ -55,6 +56,25 @@ Result<MariaDbGtidPosition> MariaDbGtidPosition::Parse(std::string_view text) {
   std::sort(pos.gtids_.begin(), pos.gtids_.end(),
             [](const MariaDbGtid& x, const MariaDbGtid& y) { return x.domain_id < y.domain_id; });
   return pos;
+}
+
+Result<MariaDbGtidPosition> PositionOfState(std::string_view state) {
+  std::map<uint32_t, MariaDbGtid> newest;
+  if (!internal::Trim(state).empty()) {
+    for (std::string_view piece : internal::Split(state, ',')) {
+      Result<MariaDbGtid> gtid = ParseOne(internal::Trim(piece));
+      if (!gtid.ok()) return gtid.status();
+      auto [it, added] = newest.emplace(gtid->domain_id, *gtid);
+      if (!added && it->second.seqno < gtid->seqno) it->second = *gtid;
+    }
+  }
+  std::string text;
+  for (const auto& [domain, gtid] : newest) {
+    if (!text.empty()) text += ",";
+    text += std::to_string(gtid.domain_id) + "-" + std::to_string(gtid.server_id) + "-" +
+            std::to_string(gtid.seqno);
+  }
+  return MariaDbGtidPosition::Parse(text);
 }
 
 std::string MariaDbGtidPosition::ToString() const {

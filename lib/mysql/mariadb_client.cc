@@ -59,7 +59,7 @@ Status ErrorToStatus(unsigned int code, std::string_view text, std::string_view 
 
 namespace {
 
-using MysqlPtr = std::unique_ptr<MYSQL, decltype(&mysql_close)>;
+using MysqlPtr = internal::MysqlHandle;
 using ResultPtr = std::unique_ptr<MYSQL_RES, decltype(&mysql_free_result)>;
 
 Status LastError(MYSQL* mysql, std::string_view password) {
@@ -156,8 +156,10 @@ class MariaDbConnection final : public Connection {
 // mysql_init initialises the library on first use, which is not thread-safe.
 MariaDbConnector::MariaDbConnector() { (void)mysql_library_init(0, nullptr, nullptr); }
 
-Result<std::unique_ptr<Connection>> MariaDbConnector::Connect(const ConnectOptions& options) {
-  MysqlPtr mysql(mysql_init(nullptr), &mysql_close);
+namespace internal {
+
+Result<MysqlHandle> OpenHandle(const ConnectOptions& options) {
+  MysqlHandle mysql(mysql_init(nullptr), &mysql_close);
   if (!mysql) return Status::Internal("mysql_init failed: out of memory");
   MANAGE_RETURN_IF_ERROR(SetOptions(mysql.get(), options));
   bool socket = !options.socket.empty();
@@ -168,8 +170,16 @@ Result<std::unique_ptr<Connection>> MariaDbConnector::Connect(const ConnectOptio
   if (ok == nullptr) {
     return LastError(mysql.get(), options.password).Annotate("connect to " + Where(options));
   }
+  return mysql;
+}
+
+}  // namespace internal
+
+Result<std::unique_ptr<Connection>> MariaDbConnector::Connect(const ConnectOptions& options) {
+  auto mysql = internal::OpenHandle(options);
+  if (!mysql.ok()) return mysql.status();
   return std::unique_ptr<Connection>(
-      std::make_unique<MariaDbConnection>(std::move(mysql), options.password));
+      std::make_unique<MariaDbConnection>(std::move(*mysql), options.password));
 }
 
 }  // namespace manage::mysql

@@ -1,10 +1,15 @@
-// The mapping from a MariaDB Connector/C error to a Status. Internal to
-// lib/mysql; declared here so the table can be tested without a server.
+// The mapping from a MariaDB Connector/C error to a Status, and the one way
+// lib/mysql opens a Connector/C handle. Internal to lib/mysql; declared here
+// so the table can be tested without a server.
 #pragma once
 
+#include <memory>
 #include <string_view>
 
 #include "core/status.h"
+#include "mysql/client.h"
+
+struct st_mysql;  // Connector/C's MYSQL
 
 namespace manage::mysql::internal {
 
@@ -15,5 +20,10 @@ namespace manage::mysql::internal {
 // `password` masked and the statement excerpt of a syntax error removed, since
 // it could hold a credential.
 Status ErrorToStatus(unsigned int code, std::string_view text, std::string_view password);
+
+using MysqlHandle = std::unique_ptr<st_mysql, void (*)(st_mysql*)>;
+// A connected handle with `options` applied (timeouts, protocol, utf8mb4, no
+// automatic reconnect); the connection error otherwise, as ErrorToStatus maps it.
+Result<MysqlHandle> OpenHandle(const ConnectOptions& options);
 
 }  // namespace manage::mysql::internal

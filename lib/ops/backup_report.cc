@@ -19,6 +19,75 @@ std::string Size(uint64_t bytes) {
   return i == 0 ? fmt::format("{}B", bytes) : fmt::format("{:.1f}{}", v, units[i]);
 }
 
+std::string ArchiveText(const ArchiveReport& a) {
+  if (!a.error.empty()) return fmt::format("binlog archive: {}\n", a.error);
+  if (!a.present) return "binlog archive: none\n";
+  std::string out =
+      fmt::format("binlog archive: {} (epoch {}; {} segments, {} sealed, {} superseded)\n",
+                  a.location, a.epoch, a.segments, a.sealed, a.unused);
+  if (!a.head_gtid.empty()) {
+    out += fmt::format("  archived through {} at {}\n", a.head_gtid,
+                       a.head_time.empty() ? "?" : a.head_time);
+  }
+  for (const ArchiveWindow& w : a.windows) {
+    out += fmt::format(
+        "  recoverable: {} .. {}  (GTID {} .. {}; from snapshot {}, {} snapshot{})\n", w.from_time,
+        w.to_time, w.from_gtid, w.to_gtid, w.snapshot, w.snapshots, w.snapshots == 1 ? "" : "s");
+  }
+  if (a.windows.empty())
+    out += "  recoverable: nothing (no snapshot lies on the archived history)\n";
+  for (const ArchiveGapRow& g : a.gaps) {
+    out += fmt::format(
+        "  gap: after {} ({}) .. through {} ({}): not archived; no restore reaches a point "
+        "inside it\n",
+        g.after_gtid, g.after_time.empty() ? "?" : g.after_time, g.before_gtid,
+        g.before_time.empty() ? "?" : g.before_time);
+  }
+  return out;
+}
+
+void ArchiveJson(rapidjson::Writer<rapidjson::StringBuffer>& w, const ArchiveReport& a) {
+  w.Key("archive");
+  w.StartObject();
+  JsonObject(w)
+      .Bool("present", a.present)
+      .StrOrNull("location", a.location)
+      .Uint("epoch", a.epoch)
+      .Uint("segments", a.segments)
+      .Uint("sealed", a.sealed)
+      .Uint("superseded", a.unused)
+      .StrOrNull("head_gtid", a.head_gtid)
+      .StrOrNull("head_time", a.head_time)
+      .StrOrNull("error", a.error);
+  w.Key("windows");
+  w.StartArray();
+  for (const ArchiveWindow& x : a.windows) {
+    w.StartObject();
+    JsonObject(w)
+        .Str("snapshot", x.snapshot)
+        .Str("from_gtid", x.from_gtid)
+        .Str("from_time", x.from_time)
+        .Str("to_gtid", x.to_gtid)
+        .Str("to_time", x.to_time)
+        .Uint("snapshots", x.snapshots);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("gaps");
+  w.StartArray();
+  for (const ArchiveGapRow& g : a.gaps) {
+    w.StartObject();
+    JsonObject(w)
+        .Str("after_gtid", g.after_gtid)
+        .StrOrNull("after_time", g.after_time)
+        .Str("before_gtid", g.before_gtid)
+        .StrOrNull("before_time", g.before_time);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
 }  // namespace
 
 std::string FormatBackupText(const BackupReport& r) {
@@ -41,7 +110,7 @@ std::string FormatBackupText(const BackupReport& r) {
         o);
   }
   for (const std::string& p : r.problems) out += fmt::format("problem: {}\n", p);
-  return out;
+  return out + ArchiveText(r.archive);
 }
 
 std::string FormatBackupJson(const BackupReport& r) {
@@ -77,6 +146,7 @@ std::string FormatBackupJson(const BackupReport& r) {
       w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
     w.EndArray();
   }
+  ArchiveJson(w, r.archive);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

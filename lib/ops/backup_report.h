@@ -17,11 +17,36 @@ struct BackupRow {
   bool has_manifest = true;  // false: known only from LAST_BACKUP_KEY
 };
 
+// A stretch of time a restore can reach: from its oldest snapshot to the
+// newest archived transaction of a part of the binlog archive.
+struct ArchiveWindow {
+  std::string snapshot, from_gtid, from_time;  // the oldest snapshot it starts from
+  std::string to_gtid, to_time;
+  uint64_t snapshots = 0;  // that start inside it
+};
+
+struct ArchiveGapRow {
+  std::string after_gtid, after_time;    // the last archived transaction before it
+  std::string before_gtid, before_time;  // where the archive resumes
+};
+
+struct ArchiveReport {
+  bool present = false;  // the cluster has a binlog archive
+  std::string location;
+  uint64_t epoch = 0;
+  uint64_t segments = 0, sealed = 0, unused = 0;
+  std::string head_gtid, head_time;
+  std::vector<ArchiveWindow> windows;
+  std::vector<ArchiveGapRow> gaps;
+  std::string error;  // why it could not be read
+};
+
 struct BackupReport {
   std::string location;              // the store, e.g. "s3://backups/prod/"
   std::vector<BackupRow> snapshots;  // newest first
   std::vector<std::string> orphans;  // objects no manifest describes
   std::vector<std::string> problems;
+  ArchiveReport archive;
 };
 
 std::string FormatBackupText(const BackupReport& report);

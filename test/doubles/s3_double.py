@@ -27,6 +27,9 @@ POST a JSON rule, DELETE to clear them all. A rule matches a request by
   {"action": "drop"} on an upload: read half the body, then close the
       connection without an answer; on a GET: send the headers and half the
       body, then close.
+  {"action": "hold", "seconds": N} on an upload: read half the body, note
+      "held", then answer nothing for N seconds (default 60) before closing:
+      a stalled upload, for a test to kill its client in the middle of it.
 GET /__requests__ lists the requests seen so far ("METHOD path?query STATUS").
 
   s3_double.py --directory DIR [--port 0] [--bucket NAME]... [--region R]
@@ -191,8 +194,8 @@ class Faults:
 
     def add(self, rule):
         rule = dict(rule)
-        if rule.get("action") not in ("status", "drop"):
-            raise ValueError("action must be 'status' or 'drop'")
+        if rule.get("action") not in ("status", "drop", "hold"):
+            raise ValueError("action must be 'status', 'drop' or 'hold'")
         rule.setdefault("times", 1)
         rule.setdefault("skip", 0)
         with self.lock:
@@ -301,9 +304,17 @@ class Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
         fault = self.server.faults.take(self.command, path, params)
-        if fault and fault["action"] == "drop" and self.command in ("PUT", "POST"):
+        if fault and fault["action"] in ("drop", "hold") and self.command in ("PUT", "POST"):
             length = int(self.headers.get("Content-Length", "0") or "0")
             self.read_body(limit=length // 2)
+            if fault["action"] == "hold":
+                self.note("held")
+                self.connection.settimeout(float(fault.get("seconds", 60)))
+                try:
+                    while self.connection.recv(65536):  # until the client goes or time is up
+                        pass
+                except OSError:
+                    pass
             return self.drop()
         body = self.read_body()
         headers = {k.lower(): v.strip() for k, v in self.headers.items()}

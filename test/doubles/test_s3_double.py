@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.parse
 import urllib.request
@@ -134,6 +135,20 @@ class S3DoubleTest(unittest.TestCase):
         self.assertEqual(self.send("HEAD", "/backups/t/g")[0], 404)
         self.assertTrue(any(r.startswith("PUT /backups/t/g dropped")
                             for r in self.world.requests()))
+
+    def test_a_held_upload_gets_no_answer_and_leaves_nothing(self):
+        self.world.fault(method="PUT", key="/t/h", action="hold", seconds=30)
+        started = time.monotonic()
+        with self.assertRaises((TimeoutError, OSError)):
+            conn = http.client.HTTPConnection(self.world.hostport, timeout=2)
+            try:
+                conn.request("PUT", "/backups/t/h", body=b"h" * 100000)
+                conn.getresponse()
+            finally:
+                conn.close()
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertTrue(any(r.startswith("PUT /backups/t/h held") for r in self.world.requests()))
+        self.assertEqual(self.send("HEAD", "/backups/t/h")[0], 404)
 
     def test_awscli_works_through_the_front(self):
         self.world.aws("s3", "cp", "-", "s3://backups/cli/one", input=b"from awscli")

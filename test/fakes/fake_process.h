@@ -102,14 +102,17 @@ class FakeProcessRunner final : public ProcessRunner {
   Result<ProcessResult> Execute(const Command& cmd, const OutputSink* sink,
                                 const InputWriter& writer) {
     calls_.push_back(Call{cmd, ""});
+    // An index, not a reference: a writer may run other programs (nested
+    // runs), which grows calls_.
+    const size_t index = calls_.size() - 1;
     Reply reply = Next(cmd);
     if (!reply.error.ok()) return reply.error;
-    Call& call = calls_.back();
     if (writer) {
       bool broken = false;
       OutputSink to_stdin = [&](std::string_view chunk) {
-        size_t room = reply.read_limit ? *reply.read_limit - call.stdin_data.size() : chunk.size();
-        call.stdin_data.append(chunk.substr(0, std::min(room, chunk.size())));
+        std::string& input = calls_[index].stdin_data;
+        size_t room = reply.read_limit ? *reply.read_limit - input.size() : chunk.size();
+        input.append(chunk.substr(0, std::min(room, chunk.size())));
         if (room >= chunk.size()) return Status::Ok();
         broken = true;
         return Status::FailedPrecondition("'" + cmd.argv[0] + "' stopped reading its input");
@@ -117,7 +120,7 @@ class FakeProcessRunner final : public ProcessRunner {
       Status written = writer(to_stdin);
       if (!written.ok() && !broken) return written;
     }
-    if (reply.effect) reply.effect(call);
+    if (reply.effect) reply.effect(calls_[index]);
     ProcessResult result;
     result.exit_code = reply.signal != 0 ? -1 : reply.exit_code;
     result.signal = reply.signal;

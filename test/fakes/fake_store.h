@@ -106,4 +106,26 @@ class FakeStore final : public ObjectStore {
   };
 };
 
+// A store that forwards to one it does not own, for code that wants to own
+// the store it opens (Deps::open_archive) while a test keeps the FakeStore.
+class BorrowedStore final : public ObjectStore {
+ public:
+  explicit BorrowedStore(ObjectStore* store) : store_(store) {}
+  Result<std::unique_ptr<ObjectWriter>> Create(const std::string& name) override {
+    return store_->Create(name);
+  }
+  Status Read(const std::string& name, const sys::OutputSink& sink) override {
+    return store_->Read(name, sink);
+  }
+  Result<ObjectInfo> Stat(const std::string& name) override { return store_->Stat(name); }
+  Result<std::vector<ObjectInfo>> List(const std::string& prefix) override {
+    return store_->List(prefix);
+  }
+  Status Remove(const std::string& name) override { return store_->Remove(name); }
+  std::string Location() const override { return store_->Location(); }
+
+ private:
+  ObjectStore* store_;
+};
+
 }  // namespace manage::storage

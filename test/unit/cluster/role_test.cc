@@ -79,6 +79,10 @@ TEST_CASE("DecideRole table") {
        {LockView{}, "", me, Role::kUnknown, Origin::kSnapshot, false},
        RoleAction::kWait,
        ""},
+      {"free lock, restored to a point in time: the first node of a new cluster",
+       {LockView{}, "", me, Role::kUnknown, Origin::kPointInTime, false},
+       RoleAction::kAcquire,
+       ""},
   };
   for (const Row& r : rows) {
     INFO(r.name);
@@ -93,7 +97,7 @@ TEST_CASE("Role and origin names round-trip") {
   for (Role r : {Role::kPrimary, Role::kReplica, Role::kUnknown}) {
     CHECK(ParseRole(RoleName(r)) == r);
   }
-  for (Origin o : {Origin::kInit, Origin::kSnapshot, Origin::kUnknown}) {
+  for (Origin o : {Origin::kInit, Origin::kSnapshot, Origin::kPointInTime, Origin::kUnknown}) {
     CHECK(ParseOrigin(OriginName(o)) == o);
   }
 }

@@ -177,6 +177,13 @@ TEST_CASE("Invalid values are rejected naming the variable") {
       {{{"SNAPSHOT_RETAIN_DAYS", "-2"}}, "SNAPSHOT_RETAIN_DAYS"},
       {{{"HEALTH_INTERVAL", "often"}}, "HEALTH_INTERVAL"},
       {{{"HEALTH_TIMEOUT", "5 seconds"}}, "HEALTH_TIMEOUT"},
+      {{{"BINLOG_ARCHIVE", "sometimes"}}, "BINLOG_ARCHIVE"},
+      {{{"BINLOG_ARCHIVE_RPO", "0"}}, "BINLOG_ARCHIVE_RPO"},
+      {{{"BINLOG_ARCHIVE_SEAL_MB", "0"}}, "BINLOG_ARCHIVE_SEAL_MB"},
+      {{{"BINLOG_ARCHIVE_SEAL_INTERVAL", "10"}}, "BINLOG_ARCHIVE_SEAL_INTERVAL"},
+      {{{"RESTORE_FROM", "orders"}}, "RESTORE_TO"},
+      {{{"RESTORE_TO", "0-1-5"}}, "RESTORE_FROM"},
+      {{{"RESTORE_FROM", "Orders_1"}, {"RESTORE_TO", "0-1-5"}}, "RESTORE_FROM"},
   };
   for (const Row& r : rows) {
     INFO(r.variable);
@@ -275,6 +282,33 @@ TEST_CASE("Serve settings: defaults follow mysqld's bind address; bad values are
     REQUIRE_FALSE(bad.ok());
     CHECK_THAT(bad.status().message(), Catch::Contains(name));
   }
+}
+
+TEST_CASE("Binlog archive settings: defaults and values") {
+  auto d = LoadConfig({}, kHost);
+  REQUIRE(d.ok());
+  CHECK(d->archive.enabled);
+  CHECK(d->archive.rpo == std::chrono::seconds(10));
+  CHECK(d->archive.seal_mb == 64);
+  CHECK(d->archive.seal_interval == std::chrono::seconds(3600));
+  CHECK(d->keys.archive_key == "mysql-binlog-archive");
+  CHECK(d->archive.restore_from.empty());
+  auto c = LoadConfig({{"SERVICE_NAME", "orders"},
+                       {"BINLOG_ARCHIVE", "no"},
+                       {"BINLOG_ARCHIVE_RPO", "30"},
+                       {"BINLOG_ARCHIVE_SEAL_MB", "16"},
+                       {"BINLOG_ARCHIVE_SEAL_INTERVAL", "600"},
+                       {"RESTORE_FROM", "orders-old"},
+                       {"RESTORE_TO", "2026-11-29T14:03:17Z"}},
+                      kHost);
+  REQUIRE(c.ok());
+  CHECK_FALSE(c->archive.enabled);
+  CHECK(c->archive.rpo == std::chrono::seconds(30));
+  CHECK(c->archive.seal_mb == 16);
+  CHECK(c->archive.seal_interval == std::chrono::seconds(600));
+  CHECK(c->keys.archive_key == "orders-binlog-archive");
+  CHECK(c->archive.restore_from == "orders-old");
+  CHECK(c->archive.restore_to == "2026-11-29T14:03:17Z");
 }
 
 TEST_CASE("A host without an address needs NODE_IP") {

@@ -80,6 +80,41 @@ TEST_CASE("backup list shows every snapshot newest first, the recorded one marke
   CHECK(std::string(doc["store"].GetString()) == "fake:");
 }
 
+// A segment name for the fake archive (list reads names only).
+std::string SegmentName(const std::string& prev, const std::string& first, const std::string& last,
+                        uint32_t tmin, uint32_t tmax, uint64_t epoch = 1) {
+  return "000000000" + std::to_string(epoch) + "_t_" + prev + "_" + first + "_" + last + "_" +
+         std::to_string(tmin) + "_" + std::to_string(tmax) + "_1_n_" + std::string(64, 'a');
+}
+
+TEST_CASE("backup list shows what the binlog archive can restore, and its gaps") {
+  BackupFixture f;
+  f.RecordNewest(f.Store("mysql-backup-a", 30, f.kXb));  // GTID 0-1-70
+  // Archived: 0-1-1..0-1-80, then nothing until 0-1-90, then 0-1-91..0-1-99.
+  for (const std::string& name :
+       {SegmentName("0-0-0", "0-1-1", "0-1-80", 1764400000, 1764410000),
+        SegmentName("0-1-90", "0-1-91", "0-1-99", 1764420000, 1764425000)}) {
+    f.archive.objects[name] = "";
+  }
+  REQUIRE(Backup(f.deps, {"list"}).ok());
+  CHECK(f.printed.find("recoverable: 2025-12-30T18:00:00Z .. 2025-11-29T09:53:20Z") !=
+        std::string::npos);
+  CHECK(f.printed.find("(GTID 0-1-70 .. 0-1-80; from snapshot mysql-backup-a, 1 snapshot)") !=
+        std::string::npos);
+  CHECK(f.printed.find("gap: after 0-1-80 (2025-11-29T09:53:20Z) .. through 0-1-90") !=
+        std::string::npos);
+  CHECK(f.archive_services == std::vector<std::string>{"mysql"});
+  f.printed.clear();
+  REQUIRE(Backup(f.deps, {"list", "--json"}).ok());
+  rapidjson::Document doc;
+  doc.Parse(f.printed.c_str());
+  REQUIRE_FALSE(doc.HasParseError());
+  CHECK(doc["archive"]["windows"].Size() == 1);
+  CHECK(std::string(doc["archive"]["windows"][0]["to_gtid"].GetString()) == "0-1-80");
+  CHECK(std::string(doc["archive"]["gaps"][0]["before_gtid"].GetString()) == "0-1-90");
+  CHECK(std::string(doc["archive"]["head_gtid"].GetString()) == "0-1-99");
+}
+
 TEST_CASE("backup list includes a recorded snapshot that has no manifest (taken before them)") {
   BackupFixture f;
   backup::BackupRecord legacy;
@@ -165,14 +200,20 @@ TEST_CASE("backup delete removes an older snapshot and refuses the newest") {
 }
 
 TEST_CASE("backup refuses bad arguments before opening the store") {
-  for (const Args& args : std::vector<Args>{{},
-                                            {"lsit"},
-                                            {"verify"},
-                                            {"verify", "a", "b"},
-                                            {"restore", "a"},
-                                            {"list", "--datadir", "/x"},
-                                            {"delete", "a", "--json"},
-                                            {"list", "--force"}}) {
+  for (const Args& args :
+       std::vector<Args>{{},
+                         {"lsit"},
+                         {"verify"},
+                         {"verify", "a", "b"},
+                         {"restore", "a"},
+                         {"list", "--datadir", "/x"},
+                         {"delete", "a", "--json"},
+                         {"list", "--force"},
+                         {"restore", "--to-time", "@1"},
+                         {"restore", "a", "--to-gtid", "0-1-1", "--datadir", "/d"},
+                         {"restore", "--to-time", "@1", "--to-gtid", "0-1-1", "--datadir", "/d"},
+                         {"list", "--to-time", "@1"},
+                         {"restore", "a", "--from", "x", "--datadir", "/d"}}) {
     BackupFixture f;
     f.store_unavailable = Status::Internal("the store must not be opened");
     CHECK(Backup(f.deps, args).code() == Code::kInvalidArgument);

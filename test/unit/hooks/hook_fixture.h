@@ -90,6 +90,11 @@ class HookFixture {
       if (!store_unavailable.ok()) return store_unavailable;
       return &store;
     };
+    deps.open_archive =
+        [this](const std::string& service) -> Result<std::unique_ptr<storage::ObjectStore>> {
+      archive_services.push_back(service);
+      return std::unique_ptr<storage::ObjectStore>(new storage::BorrowedStore(&archive));
+    };
     deps.spawn_detached = [this](const std::vector<std::string>& argv) {
       spawned.push_back(argv);
       return Status::Ok();
@@ -211,6 +216,8 @@ class HookFixture {
   sys::FakeFileSystem fs;
   sys::FakeProcessRunner runner;
   storage::FakeStore store;
+  storage::FakeStore archive;                 // the binlog archive (Deps::open_archive)
+  std::vector<std::string> archive_services;  // whose archive was opened
   Status store_unavailable;
   std::string
       printed;  // what the command wrote to its output  // what open_store fails with, once set

@@ -317,6 +317,46 @@ TEST_CASE("pre_start forgets the role and session of a previous datadir") {
   CHECK(f.state().ServerId() == 777u);                      // identity is kept
 }
 
+TEST_CASE("pre_start empties a datadir a point-in-time restore left unfinished") {
+  PreStartFixture f;
+  f.fs.AddFile("/var/lib/mysql/mysql/user.frm", "restored, replay cut short");
+  REQUIRE(f.state().SetPointInTimeRestore("2026-11-29T14:03:17Z").ok());
+  REQUIRE(PreStart(f.deps, {}).ok());
+  CHECK(f.fs.Find("/var/lib/mysql/mysql/user.frm") == nullptr);
+  CHECK(f.state().PointInTimeRestore().empty());
+  CHECK(f.RanProgram("mariadb-install-db"));  // no RESTORE_FROM here: a new database
+}
+
+TEST_CASE("pre_start with RESTORE_FROM checks RESTORE_TO before touching anything") {
+  PreStartFixture f({{"RESTORE_FROM", "orders"}, {"RESTORE_TO", "the day before"}});
+  Status st = PreStart(f.deps, {});
+  CHECK(st.code() == Code::kInvalidArgument);
+  CHECK(st.message().find("RESTORE_TO") != std::string::npos);
+  CHECK(f.runner.calls().empty());
+  CHECK(f.archive_services.empty());
+}
+
+TEST_CASE("pre_start with RESTORE_FROM restores only a new cluster's first node") {
+  // A snapshot of this cluster exists already: the node joins it as usual.
+  PreStartFixture f({{"RESTORE_FROM", "orders"}, {"RESTORE_TO", "0-1-5"}});
+  f.PublishSnapshot();
+  f.GiveLockTo(kOther);
+  f.ScriptRestoreTools();
+  REQUIRE(PreStart(f.deps, {}).ok());
+  CHECK(f.state().DataOrigin() == cluster::Origin::kSnapshot);
+  CHECK(f.archive_services.empty());
+}
+
+TEST_CASE("pre_start with RESTORE_FROM and an empty archive fails and leaves no data") {
+  PreStartFixture f({{"RESTORE_FROM", "orders"}, {"RESTORE_TO", "0-1-5"}});
+  Status st = PreStart(f.deps, {});
+  CHECK_FALSE(st.ok());
+  CHECK(st.message().find("RESTORE_FROM orders") != std::string::npos);
+  CHECK(f.archive_services == std::vector<std::string>{"orders"});
+  CHECK_FALSE(f.RanProgram("mariadb-install-db"));
+  CHECK(f.state().PointInTimeRestore() == "0-1-5");  // the next start discards and retries
+}
+
 TEST_CASE("pre_start rejects arguments") {
   PreStartFixture f;
   CHECK(PreStart(f.deps, {"--force"}).code() == Code::kInvalidArgument);

@@ -24,7 +24,8 @@ constexpr char kStderr[] =
 constexpr char kName[] = "mysql-backup-2026-01-01T00-00-00Z";
 constexpr char kBackupSession[] = "backup-session-1";
 
-// A keeper that renews nothing: the test says when the session is lost.
+// A keeper that renews nothing: the test says when the session is lost. It
+// tells `*stopped` (the fixture's: the hook destroys the keeper) when stopped.
 class FakeKeeper final : public consul::Keeper {
  public:
   // Both flags belong to the test and outlive the keeper.
@@ -282,6 +283,35 @@ TEST_CASE("snapshot deletes the snapshots retention no longer keeps, never the n
   CHECK(f.store.objects.count(kName) == 1);
   CHECK(f.store.objects.count("mysql-backup-24h") == 1);
   CHECK(f.store.objects.count("orders-backup-old") == 1);
+}
+
+TEST_CASE("snapshot retention takes the binlog segments only deleted snapshots needed") {
+  SnapshotFixture f;
+  f.config.snapshot.retain_count = 2;
+  f.BecomePrimary();
+  for (int n : {1, 2, 3}) {  // 0-1-1, 0-1-2, 0-1-3; the new one is at 0-1-4 (kStderr)
+    backup::BackupRecord old;
+    old.id = "mysql-backup-" + std::to_string(n);
+    old.time = f.clock.Now() - std::chrono::hours(100 - n);
+    old.gtid = "0-1-" + std::to_string(n);
+    old.service = "mysql";
+    f.store.objects[old.id] = "stream";
+    f.store.objects[old.id + ".json"] = backup::SerializeBackupRecord(old);
+  }
+  // One segment per transaction, 0-1-1 .. 0-1-5.
+  Strings segments;
+  for (int n = 1; n <= 5; ++n) {
+    segments.push_back(
+        "0000000001_t_0-" + std::string(n == 1 ? "0-0" : "1-" + std::to_string(n - 1)) + "_0-1-" +
+        std::to_string(n) + "_0-1-" + std::to_string(n) + "_100_100_1_n_" + std::string(64, 'a'));
+    f.archive.objects[segments.back()] = "";
+  }
+  f.runner.Script("mariabackup", Reply().Stdout(kStream).Stderr(kStderr));
+  REQUIRE(Snapshot(f.deps, {"--force"}).ok());
+  // Kept: mysql-backup-3 (0-1-3) and the new one: what comes after 0-1-3 stays.
+  CHECK(f.archive.removed == Strings{segments[0], segments[1], segments[2]});
+  CHECK(f.archive.objects.size() == 2);
+  CHECK(f.Logged("deleted binlog segments no kept snapshot needs"));
 }
 
 TEST_CASE("snapshot: retention failing leaves the new snapshot recorded") {
