@@ -180,7 +180,8 @@ class Bench:
             f = stored[-1]
             self.last_id = f["id"]
             return {"wall": t, "bytes": int(f["raw_size"]), "stored": int(f["size"]),
-                    "cpu": int(f["cpu_ms"]) / 1000.0, "rss": int(f["max_rss_kb"]) / 1024.0}
+                    "cpu": int(f["cpu_ms"]) / 1000.0, "rss": int(f["max_rss_kb"]) / 1024.0,
+                    "stream": int(f["duration_ms"]) / 1000.0}
         return self.median(once, runs)
 
     def restore(self, env, snapshot_id):
