@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/env.h"
 #include "core/log.h"
+#include "hooks/consul_faults.h"
 #include "hooks/hooks.h"
 #include "wiring.h"
 
@@ -96,7 +97,7 @@ int RunSubcommand(const Subcommand& c, const Args& args) {
   // each of its (at most two) Consul requests before the fence gets 1 s.
   bool is_health = std::string(c.name) == "health";
   auto wiring = Wiring::Create(
-      *config, log, is_health ? std::chrono::milliseconds(1000) : std::chrono::milliseconds(0));
+      *config, log, is_health ? hooks::kHealthConsulTimeout : std::chrono::milliseconds(0));
   if (!wiring.ok()) {
     log.Error("invalid configuration", {{"error", wiring.status().message()}});
     return kExitUsage;

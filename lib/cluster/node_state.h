@@ -47,6 +47,16 @@ class NodeState {
   std::string ReplicationSource() const { return Read("source"); }
   Status SetReplicationSource(const std::string& source) { return Write("source", source); }
 
+  // The primary's lease proof (cluster/lease.h, FormatLeaseProof).
+  std::string LeaseProof() const { return Read("lease"); }
+  Status SetLeaseProof(const std::string& proof) { return Write("lease", proof); }
+
+  // When this node first saw PRIMARY_KEY missing, ms since boot; empty while
+  // it exists.
+  std::string LockMissingSince() const { return Read("lock-missing"); }
+  Status SetLockMissingSince(const std::string& ms) { return Write("lock-missing", ms); }
+  Status ClearLockMissingSince() { return fs_->RemoveFile(Path("lock-missing")); }
+
   // True once the first primary created users, database and time zones.
   bool Bootstrapped() const { return fs_->Exists(Path("bootstrapped")); }
   Status SetBootstrapped() { return Write("bootstrapped", "yes"); }

@@ -1,5 +1,7 @@
 #include "cluster/role.h"
 
+#include <fmt/format.h>
+
 namespace manage::cluster {
 
 const char* RoleName(Role role) {
@@ -66,6 +68,12 @@ RoleDecision DecideRole(const RoleInputs& in) {
     return {RoleAction::kAcquire, "", "this node was primary and the lock is free"};
   }
   if (in.replication_configured || in.last_role == Role::kReplica) {
+    if (!in.lock.present && in.lock_missing_for < in.lock_loss_grace) {
+      return {RoleAction::kAwaitLastPrimary, "",
+              fmt::format("the primary lock is missing (Consul lost its state): waiting {} ms "
+                          "for the last primary to take it again before failing over",
+                          (in.lock_loss_grace - in.lock_missing_for).count())};
+    }
     return {RoleAction::kOrphaned, "", "replica with no primary: waiting for failover"};
   }
   if (in.origin == Origin::kSnapshot) {

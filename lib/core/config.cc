@@ -114,6 +114,26 @@ void ReadFailover(EnvReader& r, const std::string& svc, const std::string& prima
       std::chrono::seconds(r.Int("SEMI_SYNC_TIMEOUT", f.semi_sync_timeout.count(), 1, 30 * 86400));
 }
 
+// containerpilot.json5's reading of the same environment: its template sees
+// raw values (no comment stripping), and its flags match a fixed list.
+void ReadContainerPilot(EnvReader& r, const Config& c, ContainerPilotSettings& cp) {
+  cp.health_interval =
+      std::chrono::seconds(r.Int("HEALTH_INTERVAL", cp.health_interval.count(), 1, 3600));
+  cp.health_ttl = std::chrono::seconds(r.Int("HEALTH_TTL", cp.health_ttl.count(), 1, 86400));
+  cp.primary_health_ttl =
+      std::chrono::seconds(r.Int("PRIMARY_HEALTH_TTL", cp.health_ttl.count(), 1, 86400));
+  cp.service_address = r.Raw(ContainerPilotIpVariable(c.service_name));
+  if (cp.service_address.empty()) cp.service_address = c.address;
+  cp.primary_address = r.Raw(ContainerPilotIpVariable(c.primary_service));
+  if (cp.primary_address.empty()) cp.primary_address = cp.service_address;
+  std::string priority = r.Raw("FAILOVER_PRIORITY");
+  cp.service_tags = {"failover-priority=" + (priority.empty() ? std::string("0") : priority)};
+  const std::string no_failover = r.Raw("NO_FAILOVER");
+  for (const char* on : {"1", "yes", "true", "on", "Yes", "True", "On", "YES", "TRUE", "ON"}) {
+    if (no_failover == on) cp.service_tags.push_back("no-failover");
+  }
+}
+
 }  // namespace
 
 std::string ContainerPilotIpVariable(const std::string& job_name) {
@@ -142,6 +162,8 @@ Result<Config> LoadConfig(const Env& env, const HostFacts& host) {
   c.max_replica_lag =
       std::chrono::seconds(r.Int("MAX_REPLICA_LAG", c.max_replica_lag.count(), 0, 86400));
   ReadFailover(r, svc, c.keys.primary_key, c.failover);
+  ReadContainerPilot(r, c, c.containerpilot);
+  c.consul_agent = r.Flag("CONSUL_AGENT", false);
   auto level = ParseLogLevel(r.String("LOG_LEVEL", "INFO"));
   if (level.ok()) {
     c.log_level = *level;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/env.h"
 #include "core/log.h"
@@ -81,6 +82,22 @@ struct FailoverSettings {
   std::chrono::seconds semi_sync_timeout{86400};
 };
 
+// What containerpilot.json5 makes of the environment, for the parts manage
+// needs: the health checks' timing (the fencing and lease arguments) and the
+// services ContainerPilot registers (registered again after Consul lost them).
+struct ContainerPilotSettings {
+  std::chrono::seconds health_interval{2};     // HEALTH_INTERVAL
+  std::chrono::seconds health_ttl{7};          // HEALTH_TTL
+  std::chrono::seconds primary_health_ttl{7};  // PRIMARY_HEALTH_TTL, default HEALTH_TTL
+  // The addresses ContainerPilot advertises (CONTAINERPILOT_<JOB>_IP, which it
+  // sets for every hook), else this node's address.
+  std::string service_address;
+  std::string primary_address;
+  // The ${SERVICE_NAME} job's tags as the template renders them, from the raw
+  // FAILOVER_PRIORITY and NO_FAILOVER.
+  std::vector<std::string> service_tags;
+};
+
 struct Config {
   std::string service_name = "mysql";
   std::string primary_service;  // ${SERVICE_NAME}-primary: the advertised primary job
@@ -99,6 +116,11 @@ struct Config {
   KeySettings keys;
   SnapshotSettings snapshot;
   FailoverSettings failover;
+  ContainerPilotSettings containerpilot;
+  // CONSUL_AGENT: a Consul agent runs in this container and shares its fate,
+  // so the primary's session also depends on that agent's serfHealth (and the
+  // primary has no lease; see cluster/lease.h).
+  bool consul_agent = false;
   Env env;  // the environment it was read from (Consul and store settings read it)
 
   // The name this node goes by in Consul and KV values: the ContainerPilot

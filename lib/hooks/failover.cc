@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cluster/primary_lock.h"
+#include "hooks/consul_faults.h"
 #include "hooks/file_lock.h"
 #include "hooks/local_db.h"
 #include "hooks/primary.h"
@@ -355,6 +356,8 @@ Result<Outcome> Coordinate(Deps& deps, cluster::NodeState& state, const Failover
   in.now = deps.clock->Now();
   in.cooldown = config.failover.cooldown;
   in.forced = options.forced;
+  in.lock_missing_for = LockMissingFor(deps, state, *view);
+  in.lock_loss_grace = cluster::LockLossGrace(LeaseTiming(config));
   cluster::FailoverDecision gate = cluster::DecideFailover(in);
   if (gate.gate != cluster::FailoverGate::kProceed) {
     deps.log.Info("no failover", {{"reason", gate.reason}});

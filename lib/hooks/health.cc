@@ -4,13 +4,15 @@
 //   replica  replicate from the lock holder, read_only ON, lag within bounds
 // Exit 0 means "healthy in my role"; ContainerPilot then heartbeats the check.
 //
-// Cost on the steady path: one local query round-trip set and two Consul
-// requests (read PRIMARY_KEY; renew on the primary) on loopback.
+// Cost on the steady path: one local query round-trip set and one Consul
+// request (read PRIMARY_KEY); the primary also renews its session and
+// heartbeats its check (its lease, consul_faults.h).
 #include <fmt/format.h>
 
 #include "cluster/node_state.h"
 #include "cluster/primary_lock.h"
 #include "cluster/role.h"
+#include "hooks/consul_faults.h"
 #include "hooks/failover.h"
 #include "hooks/file_lock.h"
 #include "hooks/hooks.h"
@@ -28,6 +30,7 @@ namespace {
 // was frozen mid-run is killed by its timeout on resume, and the next one is a
 // whole interval away; the other job's pass usually runs at once.
 Status PrimaryOnly(Deps& deps, cluster::NodeState& state) {
+  const auto pass_start = deps.clock->SinceBoot();
   cluster::PrimaryLock lock(deps.config, deps.consul, &state);
   auto view = lock.Read();
   std::string mine = state.Session();
@@ -40,6 +43,9 @@ Status PrimaryOnly(Deps& deps, cluster::NodeState& state) {
                           : Status::FailedPrecondition("not the primary (the lock is free)");
   if (state.LastRole() == cluster::Role::kPrimary) {
     auto db = ConnectLocal(deps);
+    if (db.ok() && !view.ok() && KeptByLease(deps, state, *db, s, pass_start, false)) {
+      return Status::Ok();
+    }
     if (db.ok()) (void)EnsureReadOnly(deps, *db, true, "fenced: " + s.message());
   }
   return s;
@@ -58,7 +64,8 @@ bool Designated(const Deps& deps, const cluster::LockView& view) {
 }
 
 Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::PrimaryLock& lock,
-                const cluster::LockView& view, const mysql::ReplicaStatus& replica) {
+                const cluster::LockView& view, const mysql::ReplicaStatus& replica,
+                std::chrono::milliseconds pass_start) {
   cluster::RoleInputs in;
   in.lock = view;
   in.my_session = state.Session();
@@ -66,17 +73,31 @@ Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::Pri
   in.last_role = state.LastRole();
   in.origin = state.DataOrigin();
   in.replication_configured = replica.configured;
+  in.lock_missing_for = LockMissingFor(deps, state, view).value_or(std::chrono::milliseconds(0));
+  in.lock_loss_grace = cluster::LockLossGrace(LeaseTiming(*deps.config));
   cluster::RoleDecision d = cluster::DecideRole(in);
   deps.log.Debug("role decision", {{"reason", d.reason}});
+  if (!view.present && in.last_role != cluster::Role::kUnknown &&
+      d.action != cluster::RoleAction::kAcquire) {
+    // Consul lost its state, this node's service with it, and ContainerPilot
+    // never registers it again: without it the node is never passing again.
+    (void)RegisterNodeService(deps);
+  }
   if (Designated(deps, view) && d.action != cluster::RoleAction::kKeepPrimary) {
     SpawnFailoverIfIdle(deps, state, "this node is designated as the new primary");
   }
 
   switch (d.action) {
     case cluster::RoleAction::kKeepPrimary: {
+      const auto renewing = deps.clock->SinceBoot();
       Status renewed = lock.Renew();
-      if (!renewed.ok()) return renewed.Annotate("renewing the primary session");
-      return PrimaryPass(deps, db, state);
+      if (!renewed.ok()) {
+        if (KeptByLease(deps, state, db, renewed, pass_start, true)) return Status::Ok();
+        return renewed.Annotate("renewing the primary session");
+      }
+      MANAGE_RETURN_IF_ERROR(PrimaryPass(deps, db, state));
+      RecordLeaseProof(deps, state, renewing);
+      return Status::Ok();
     }
     case cluster::RoleAction::kAcquire:
       return TryBecomePrimary(deps, db, state, lock);
@@ -92,6 +113,10 @@ Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::Pri
     case cluster::RoleAction::kWait:
       MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, db, true, d.reason));
       return Status::FailedPrecondition(d.reason);
+    case cluster::RoleAction::kAwaitLastPrimary:
+      MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, db, true, d.reason));
+      deps.log.Info("waiting for the last primary", {{"reason", d.reason}});
+      return CheckReplicaHealth(deps, replica).Annotate("no primary");
   }
   return Status::Internal("unhandled role action");
 }
@@ -122,13 +147,19 @@ Status Health(Deps& deps, const Args& args) {
     return DuringHandover(deps, state);
   }
 
+  const auto pass_start = deps.clock->SinceBoot();
   auto db = ConnectLocal(deps);
   if (!db.ok()) return db.status();
   auto replica = mysql::ReadReplicaStatus(*db->conn, db->dialect);
   cluster::PrimaryLock lock(deps.config, deps.consul, &state);
   Result<cluster::LockView> view =
       replica.ok() ? lock.Read() : Result<cluster::LockView>(replica.status());
-  Status s = view.ok() ? RolePass(deps, *db, state, lock, *view, *replica) : view.status();
+  if (replica.ok() && !view.ok() &&
+      KeptByLease(deps, state, *db, view.status(), pass_start, true)) {
+    return Status::Ok();
+  }
+  Status s =
+      view.ok() ? RolePass(deps, *db, state, lock, *view, *replica, pass_start) : view.status();
   if (!s.ok() && state.LastRole() == cluster::Role::kPrimary) {
     // A primary that cannot show, in this pass, that it holds the lock and is
     // healthy stops taking writes now: whatever failed (Consul unreachable,

@@ -15,8 +15,18 @@ LockView Held(const std::string& session, const std::string& node) {
 
 LockView FreeAfter(const std::string& last_holder) {
   LockView v;
+  v.present = true;
   v.value = last_holder;
   return v;
+}
+
+// PRIMARY_KEY is missing (Consul lost its state), seen so for `for_ms` of an
+// 11 s grace.
+RoleInputs Missing(Role role, std::chrono::milliseconds seen_for, bool replicating = true) {
+  RoleInputs in{LockView{}, "", "mysql-n1", role, Origin::kInit, replicating};
+  in.lock_missing_for = seen_for;
+  in.lock_loss_grace = std::chrono::seconds(11);
+  return in;
 }
 
 TEST_CASE("DecideRole table") {
@@ -77,6 +87,19 @@ TEST_CASE("DecideRole table") {
       {"free lock, restored from a snapshot, not yet replicating",
        {LockView{}, "", me, Role::kUnknown, Origin::kSnapshot, false},
        RoleAction::kWait,
+       ""},
+      {"lock missing, replica, within the grace", Missing(Role::kReplica, std::chrono::seconds(10)),
+       RoleAction::kAwaitLastPrimary, ""},
+      {"lock missing, replication configured, within the grace",
+       Missing(Role::kUnknown, std::chrono::seconds(0)), RoleAction::kAwaitLastPrimary, ""},
+      {"lock missing, replica, grace over", Missing(Role::kReplica, std::chrono::seconds(11)),
+       RoleAction::kOrphaned, ""},
+      {"lock missing, the last primary takes it back at once",
+       Missing(Role::kPrimary, std::chrono::seconds(0), false), RoleAction::kAcquire, ""},
+      {"lock free but present, replica: no grace",
+       {FreeAfter("mysql-n2"), "", me, Role::kReplica, Origin::kInit, true, std::chrono::seconds(0),
+        std::chrono::seconds(11)},
+       RoleAction::kOrphaned,
        ""},
   };
   for (const Row& r : rows) {

@@ -91,6 +91,39 @@ TEST_CASE("The advertised address comes from NODE_IP, then ContainerPilot, then 
   CHECK(explicit_ip->address == "127.0.0.3");
 }
 
+TEST_CASE("ContainerPilot's settings are read as containerpilot.json5 reads them") {
+  auto d = LoadConfig({}, kHost);
+  REQUIRE(d.ok());
+  CHECK(d->containerpilot.health_interval == std::chrono::seconds(2));
+  CHECK(d->containerpilot.health_ttl == std::chrono::seconds(7));
+  CHECK(d->containerpilot.primary_health_ttl == std::chrono::seconds(7));
+  CHECK(d->containerpilot.service_address == "10.0.0.5");
+  CHECK(d->containerpilot.primary_address == "10.0.0.5");
+  CHECK(d->containerpilot.service_tags == std::vector<std::string>{"failover-priority=0"});
+  CHECK_FALSE(d->consul_agent);
+  auto c = LoadConfig({{"HEALTH_INTERVAL", "1"},
+                       {"HEALTH_TTL", "5"},
+                       {"FAILOVER_PRIORITY", "05"},
+                       {"NO_FAILOVER", "TRUE"},
+                       {"CONSUL_AGENT", "yes"},
+                       {"NODE_IP", "10.0.0.9"},
+                       {"CONTAINERPILOT_MYSQL_IP", "10.1.1.1"}},
+                      kHost);
+  REQUIRE(c.ok());
+  CHECK(c->containerpilot.health_interval == std::chrono::seconds(1));
+  CHECK(c->containerpilot.primary_health_ttl == std::chrono::seconds(5));
+  CHECK(c->containerpilot.service_address == "10.1.1.1");  // what ContainerPilot advertises
+  CHECK(c->containerpilot.primary_address == "10.1.1.1");
+  CHECK(c->containerpilot.service_tags ==
+        std::vector<std::string>{"failover-priority=05", "no-failover"});
+  CHECK(c->consul_agent);
+  // The template's flag list is narrower than manage's own flags.
+  auto n = LoadConfig({{"NO_FAILOVER", "tRUE"}}, kHost);
+  REQUIRE(n.ok());
+  CHECK(n->containerpilot.service_tags == std::vector<std::string>{"failover-priority=0"});
+  CHECK(LoadConfig({{"HEALTH_TTL", "0"}}, kHost).status().code() == Code::kInvalidArgument);
+}
+
 TEST_CASE("Backend aliases and comments are honoured") {
   auto c = LoadConfig({{"BACKUP_DRIVER", "minio  # S3 compatible"}}, kHost);
   REQUIRE(c.ok());

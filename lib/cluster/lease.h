@@ -1,0 +1,90 @@
+// The primary's lease: how long a primary that last proved it holds
+// PRIMARY_KEY may stay writable while Consul does not answer (no leader during
+// an election, or unreachable), and how long the others wait after Consul lost
+// PRIMARY_KEY altogether. Pure functions, table-tested in
+// test/unit/cluster/lease_test.cc; the README's "The lease" has the argument.
+//
+// Nobody else can take PRIMARY_KEY before Consul invalidates the primary's
+// session and the lock-delay D has passed. The session is tied only to the
+// primary's own TTL check (PrimaryLock::Spec; not to serfHealth, which Consul
+// can fail within seconds for reasons the primary cannot see), so Consul
+// invalidates it no earlier than
+//   - SESSION_TTL after the leader received the last renewal (Consul's
+//     contract: the TTL is a lower bound), and
+//   - HEALTH_TTL after the agent accepted the check's last heartbeat.
+// A primary that sent a renewal at r and a heartbeat at h, both answered,
+// therefore knows that nobody holds the lock before
+//   takeover = min(r + SESSION_TTL, h + HEALTH_TTL) + D.
+// Its health passes start at most max(I, P) apart (ContainerPilot starts the
+// next check when the previous one ends, if that is later) and each reaches its
+// fence within P, the longest pass. A pass that cannot hear from Consul keeps
+// the node writable only if the next pass would still fence in time:
+//   start + max(I, P) + P <= takeover.
+// Otherwise it fences, as every failing pass does. With CONSUL_AGENT the
+// session must also depend on the container's own agent's serfHealth (the
+// service check lives on that agent and dies with it), which Consul's servers
+// can fail within seconds of a partition: there is no lease then.
+//
+// Times are milliseconds since boot (Clock::SinceBoot), comparable between the
+// hooks that record and read them.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/config.h"
+
+namespace manage::cluster {
+
+using std::chrono::milliseconds;
+
+struct LeaseTiming {
+  milliseconds session_ttl{0};  // SESSION_TTL
+  milliseconds check_ttl{0};    // HEALTH_TTL
+  milliseconds lock_delay{0};   // SESSION_LOCK_DELAY
+  milliseconds interval{0};     // HEALTH_INTERVAL
+  milliseconds pass{0};         // P: the longest health pass, to its fence included
+  bool enabled = true;          // false with CONSUL_AGENT
+};
+
+// The timing of `config`, with P = `pass`.
+LeaseTiming LeaseTimingOf(const Config& config, milliseconds pass);
+
+// When the requests of the last pass that proved the lock were sent.
+struct LeaseProof {
+  milliseconds renewed{0};    // the session renewal (answered 200)
+  milliseconds heartbeat{0};  // the check's heartbeat (answered 200)
+  bool operator==(const LeaseProof&) const = default;
+};
+
+// The earliest moment another node could hold PRIMARY_KEY.
+milliseconds EarliestTakeover(const LeaseProof& proof, const LeaseTiming& timing);
+
+struct LeaseDecision {
+  bool keep = false;     // stay writable without an answer from Consul
+  milliseconds left{0};  // until the last pass that may still keep it
+  std::string reason;
+};
+
+// May a pass of the primary that started at `pass_start` stay writable
+// although Consul did not answer it? Never without a proof, never with a proof
+// from the future (a proof recorded before a reboot).
+LeaseDecision DecideLease(const std::optional<LeaseProof>& proof, milliseconds pass_start,
+                          const LeaseTiming& timing);
+
+// How long a node that did not hold PRIMARY_KEY waits, from the moment it
+// first saw the key missing (Consul restarted without its state), before it
+// may take the lock or fail over: the last primary, whose session Consul lost
+// with the rest, may stay writable that long, under its lease (its last proof
+// predates the loss, so it ends by SESSION_TTL + D after it) or until its next
+// pass sees the key gone (max(I, P) + P).
+milliseconds LockLossGrace(const LeaseTiming& timing);
+
+// The state-dir form of a proof, "<renewed ms> <heartbeat ms>"; nullopt for
+// anything unreadable.
+std::string FormatLeaseProof(const LeaseProof& proof);
+std::optional<LeaseProof> ParseLeaseProof(std::string_view text);
+
+}  // namespace manage::cluster
