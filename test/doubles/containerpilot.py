@@ -1121,7 +1121,7 @@ class Job:
         self.status = ALWAYS_HEALTHY if cfg.name == "containerpilot" else IDLE
         self.stop_wait_event = None  # set when a job waits on our `stopping`
         self.exec_proc = self.check_proc = None
-        self._pending_start = False
+        self._pending_start = self._check_due = False
         self._in_maintenance = False
         self.complete = threading.Event()
         self._queue = queue.Queue()
@@ -1193,11 +1193,17 @@ class Job:
 
     def _run_check(self):
         if self.check_proc and self.check_proc.running():
+            # ContainerPilot's Command.Run waits for the run before to end (a
+            # lock held until then): the next check starts as soon as it does.
+            self._check_due = True
             return
         check_name = f"check.{self.name}"
 
         def on_exit(_, code):
             self.bus.publish(Event("exitSuccess" if code == 0 else "exitFailed", check_name))
+            if self._check_due:
+                self._check_due = False
+                self.receive(Event("timerExpired", f"{self.name}.heartbeat"))
         self.check_proc = Process(self.app, check_name, self.cfg.check_args,
                                   self.cfg.check_timeout, False, on_exit)
         self.check_proc.start()

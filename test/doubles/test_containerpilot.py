@@ -348,6 +348,19 @@ class RegistrationTest(StandInTestCase):
         self.assertIn('does not have associated TTL', standin.output())
         self.assertIsNone(standin.proc.poll())
 
+    def test_a_check_outlasting_the_interval_is_followed_at_once(self):
+        # commands.go: Run blocks on the previous run's lock, so the next check
+        # starts when the previous one ends, not at the next tick.
+        standin = self.launch("""[{ name: "mysql", port: 3306, interfaces: ["static:127.0.0.2"],
+            health: { exec: ["sh", "-c", "date +%s.%N >> starts; sleep 1.2; date +%s.%N >> ends"],
+                      interval: 1, ttl: 25, timeout: "5s" } }]""")
+        self.assertTrue(wait_until(lambda: len(read_lines(standin.path("starts"))) >= 3, 8),
+                        standin.output())
+        starts = [float(t) for t in read_lines(standin.path("starts"))]
+        ends = [float(t) for t in read_lines(standin.path("ends"))]
+        for end, next_start in zip(ends, starts[1:]):
+            self.assertLess(next_start - end, 0.3, (starts, ends))
+
     def test_check_killed_at_timeout_sends_nothing(self):
         self.launch("""[{ name: "mysql", port: 3306, health: {
             exec: ["sh", "-c", "sleep 0.4; echo x >> finished"],
