@@ -12,7 +12,8 @@ LeaseTiming LeaseTimingOf(const Config& config, milliseconds pass) {
   t.session_ttl = config.session_ttl;
   t.check_ttl = config.containerpilot.health_ttl;
   t.lock_delay = config.lock_delay;
-  t.interval = config.containerpilot.health_interval;
+  t.interval = std::max(config.containerpilot.health_interval,
+                        config.containerpilot.primary_health_interval);
   t.pass = pass;
   t.enabled = !config.consul_agent;
   return t;
@@ -24,13 +25,13 @@ milliseconds EarliestTakeover(const LeaseProof& proof, const LeaseTiming& timing
 }
 
 LeaseDecision DecideLease(const std::optional<LeaseProof>& proof, milliseconds pass_start,
-                          const LeaseTiming& timing) {
+                          milliseconds now, const LeaseTiming& timing) {
   if (!timing.enabled) {
     return {false, milliseconds(0),
             "no lease with CONSUL_AGENT: the session also depends on this container's agent"};
   }
   if (!proof) return {false, milliseconds(0), "no lease: this node never proved the lock here"};
-  if (proof->renewed > pass_start || proof->heartbeat > pass_start) {
+  if (proof->renewed > now || proof->heartbeat > now) {
     return {false, milliseconds(0), "no lease: the last proof is not from this boot"};
   }
   const milliseconds last_start =

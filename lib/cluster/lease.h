@@ -15,12 +15,17 @@
 // A primary that sent a renewal at r and a heartbeat at h, both answered,
 // therefore knows that nobody holds the lock before
 //   takeover = min(r + SESSION_TTL, h + HEALTH_TTL) + D.
-// Its health passes start at most max(I, P) apart (ContainerPilot starts the
-// next check when the previous one ends, if that is later) and each reaches its
-// fence within P, the longest pass. A pass that cannot hear from Consul keeps
-// the node writable only if the next pass would still fence in time:
+// Its health passes (of either job, `health` and `health --primary`) start at
+// most max(I, P) apart (ContainerPilot starts the next check when the previous
+// one ends, if that is later) and each reaches its fence within P, the longest
+// pass. A pass that cannot hear from Consul keeps the node writable only if the
+// next pass would still fence in time:
 //   start + max(I, P) + P <= takeover.
-// Otherwise it fences, as every failing pass does. With CONSUL_AGENT the
+// Otherwise it fences, as every failing pass does. Such a pass still reports
+// a failure: ContainerPilot heartbeats only after a passing check, with no
+// timeout, and a heartbeat to a Consul that accepts the connection and never
+// answers would block that job's checks for good. The pass heartbeats the
+// check itself instead, within its own request timeout. With CONSUL_AGENT the
 // session must also depend on the container's own agent's serfHealth (the
 // service check lives on that agent and dies with it), which Consul's servers
 // can fail within seconds of a partition: there is no lease then.
@@ -44,7 +49,7 @@ struct LeaseTiming {
   milliseconds session_ttl{0};  // SESSION_TTL
   milliseconds check_ttl{0};    // HEALTH_TTL
   milliseconds lock_delay{0};   // SESSION_LOCK_DELAY
-  milliseconds interval{0};     // HEALTH_INTERVAL
+  milliseconds interval{0};     // the longer of HEALTH_INTERVAL and PRIMARY_HEALTH_INTERVAL
   milliseconds pass{0};         // P: the longest health pass, to its fence included
   bool enabled = true;          // false with CONSUL_AGENT
 };
@@ -69,10 +74,11 @@ struct LeaseDecision {
 };
 
 // May a pass of the primary that started at `pass_start` stay writable
-// although Consul did not answer it? Never without a proof, never with a proof
-// from the future (a proof recorded before a reboot).
+// although Consul did not answer it (decided at `now`)? Never without a proof,
+// never with a proof from the future (one recorded before a reboot). A proof
+// newer than the pass (another pass recorded it meanwhile) is as good.
 LeaseDecision DecideLease(const std::optional<LeaseProof>& proof, milliseconds pass_start,
-                          const LeaseTiming& timing);
+                          milliseconds now, const LeaseTiming& timing);
 
 // How long a node that did not hold PRIMARY_KEY waits, from the moment it
 // first saw the key missing (Consul restarted without its state), before it

@@ -119,6 +119,8 @@ void ReadFailover(EnvReader& r, const std::string& svc, const std::string& prima
 void ReadContainerPilot(EnvReader& r, const Config& c, ContainerPilotSettings& cp) {
   cp.health_interval =
       std::chrono::seconds(r.Int("HEALTH_INTERVAL", cp.health_interval.count(), 1, 3600));
+  cp.primary_health_interval =
+      std::chrono::seconds(r.Int("PRIMARY_HEALTH_INTERVAL", cp.health_interval.count(), 1, 3600));
   cp.health_ttl = std::chrono::seconds(r.Int("HEALTH_TTL", cp.health_ttl.count(), 1, 86400));
   cp.primary_health_ttl =
       std::chrono::seconds(r.Int("PRIMARY_HEALTH_TTL", cp.health_ttl.count(), 1, 86400));

@@ -86,7 +86,9 @@ struct FailoverSettings {
 // needs: the health checks' timing (the fencing and lease arguments) and the
 // services ContainerPilot registers (registered again after Consul lost them).
 struct ContainerPilotSettings {
-  std::chrono::seconds health_interval{2};     // HEALTH_INTERVAL
+  std::chrono::seconds health_interval{2};  // HEALTH_INTERVAL
+  // PRIMARY_HEALTH_INTERVAL, default HEALTH_INTERVAL
+  std::chrono::seconds primary_health_interval{2};
   std::chrono::seconds health_ttl{7};          // HEALTH_TTL
   std::chrono::seconds primary_health_ttl{7};  // PRIMARY_HEALTH_TTL, default HEALTH_TTL
   // The addresses ContainerPilot advertises (CONTAINERPILOT_<JOB>_IP, which it

@@ -58,7 +58,7 @@ std::optional<milliseconds> LockMissingFor(Deps& deps, cluster::NodeState& state
 }
 
 bool KeptByLease(Deps& deps, cluster::NodeState& state, LocalDb& db, const Status& consul_error,
-                 milliseconds pass_start, bool heartbeat) {
+                 milliseconds pass_start, LeasePass pass) {
   // No answer (refused, unreachable, timed out) or a 5xx such as "No cluster
   // leader". Any answer that says something about the lock is no excuse.
   if (consul_error.code() != Code::kUnavailable && consul_error.code() != Code::kDeadlineExceeded) {
@@ -69,7 +69,8 @@ bool KeptByLease(Deps& deps, cluster::NodeState& state, LocalDb& db, const Statu
   if (!read_only.ok() || *read_only) return false;  // a lease keeps, never grants
   const cluster::LeaseTiming timing = LeaseTiming(*deps.config);
   auto proof = cluster::ParseLeaseProof(state.LeaseProof());
-  cluster::LeaseDecision d = cluster::DecideLease(proof, pass_start, timing);
+  cluster::LeaseDecision d =
+      cluster::DecideLease(proof, pass_start, deps.clock->SinceBoot(), timing);
   if (!d.keep) {
     deps.log.Warn("Consul does not answer and the primary's lease does not cover this pass",
                   {{"why", d.reason}, {"error", consul_error.message()}});
@@ -77,11 +78,12 @@ bool KeptByLease(Deps& deps, cluster::NodeState& state, LocalDb& db, const Statu
   }
   deps.log.Warn("Consul does not answer; staying writable under the primary's lease",
                 {{"why", d.reason}, {"error", consul_error.message()}});
-  if (heartbeat) {
-    const milliseconds sent = deps.clock->SinceBoot();
-    if (deps.consul->UpdateTtlCheck(CheckId(*deps.config), "passing", "ok").ok()) {
-      (void)state.SetLeaseProof(cluster::FormatLeaseProof({proof->renewed, sent}));
-    }
+  const milliseconds sent = deps.clock->SinceBoot();
+  if (pass == LeasePass::kPrimary) {
+    (void)deps.consul->UpdateTtlCheck("service:" + cluster::PrimaryService(*deps.config).id,
+                                      "passing", "ok");
+  } else if (deps.consul->UpdateTtlCheck(CheckId(*deps.config), "passing", "ok").ok()) {
+    (void)state.SetLeaseProof(cluster::FormatLeaseProof({proof->renewed, sent}));
   }
   return true;
 }

@@ -39,13 +39,21 @@ Status RegisterNodeService(Deps& deps);
 std::optional<std::chrono::milliseconds> LockMissingFor(Deps& deps, cluster::NodeState& state,
                                                         const cluster::LockView& view);
 
+// Which job's pass is asking, and so which check it heartbeats itself.
+enum class LeasePass {
+  kNode,     // `health`: the ${SERVICE_NAME} check, the one the session is tied to
+  kPrimary,  // `health --primary`: the ${SERVICE_NAME}-primary check
+};
+
 // A pass of the primary that started at `pass_start` (Clock::SinceBoot) got no
-// answer from Consul (`consul_error`: Unavailable or DeadlineExceeded). True when the node, still
-// writable, may stay so under its lease: then the pass reports healthy, and
-// with `heartbeat` it also heartbeats the node's check, which extends the lease
-// when the agent accepts it. False otherwise: the caller fences.
+// answer from Consul (`consul_error`: Unavailable or DeadlineExceeded). True
+// when the node, still writable, may stay so under its lease (lease.h): the
+// pass then heartbeats its job's check itself (a heartbeat of the node's check
+// that the agent takes extends the lease) and reports the failure without
+// fencing, so that ContainerPilot sends no heartbeat of its own (it would wait
+// forever on a Consul that never answers). False otherwise: the caller fences.
 bool KeptByLease(Deps& deps, cluster::NodeState& state, LocalDb& db, const Status& consul_error,
-                 std::chrono::milliseconds pass_start, bool heartbeat);
+                 std::chrono::milliseconds pass_start, LeasePass pass);
 
 // After a pass proved that this node holds PRIMARY_KEY, with a renewal sent at
 // `renewed`: heartbeats the node's check and records the lease proof. When the

@@ -24,6 +24,9 @@
 namespace manage::hooks {
 namespace {
 
+// A pass the lease keeps writable still fails: see KeptByLease.
+constexpr char kUnderLease[] = "not fenced: the primary's lease covers this pass";
+
 // The health of the ${SERVICE_NAME}-primary job: does our session hold the lock?
 // On a node that was primary, a "no" (or no answer) also fences it, as the
 // main pass does. Two independent checks matter after a freeze: the pass that
@@ -43,8 +46,9 @@ Status PrimaryOnly(Deps& deps, cluster::NodeState& state) {
                           : Status::FailedPrecondition("not the primary (the lock is free)");
   if (state.LastRole() == cluster::Role::kPrimary) {
     auto db = ConnectLocal(deps);
-    if (db.ok() && !view.ok() && KeptByLease(deps, state, *db, s, pass_start, false)) {
-      return Status::Ok();
+    if (db.ok() && !view.ok() &&
+        KeptByLease(deps, state, *db, s, pass_start, LeasePass::kPrimary)) {
+      return s.Annotate(kUnderLease);
     }
     if (db.ok()) (void)EnsureReadOnly(deps, *db, true, "fenced: " + s.message());
   }
@@ -65,7 +69,7 @@ bool Designated(const Deps& deps, const cluster::LockView& view) {
 
 Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::PrimaryLock& lock,
                 const cluster::LockView& view, const mysql::ReplicaStatus& replica,
-                std::chrono::milliseconds pass_start) {
+                std::chrono::milliseconds pass_start, bool* under_lease) {
   cluster::RoleInputs in;
   in.lock = view;
   in.my_session = state.Session();
@@ -92,8 +96,8 @@ Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::Pri
       const auto renewing = deps.clock->SinceBoot();
       Status renewed = lock.Renew();
       if (!renewed.ok()) {
-        if (KeptByLease(deps, state, db, renewed, pass_start, true)) return Status::Ok();
-        return renewed.Annotate("renewing the primary session");
+        *under_lease = KeptByLease(deps, state, db, renewed, pass_start, LeasePass::kNode);
+        return renewed.Annotate(*under_lease ? kUnderLease : "renewing the primary session");
       }
       MANAGE_RETURN_IF_ERROR(PrimaryPass(deps, db, state));
       RecordLeaseProof(deps, state, renewing);
@@ -155,12 +159,13 @@ Status Health(Deps& deps, const Args& args) {
   Result<cluster::LockView> view =
       replica.ok() ? lock.Read() : Result<cluster::LockView>(replica.status());
   if (replica.ok() && !view.ok() &&
-      KeptByLease(deps, state, *db, view.status(), pass_start, true)) {
-    return Status::Ok();
+      KeptByLease(deps, state, *db, view.status(), pass_start, LeasePass::kNode)) {
+    return view.status().Annotate(kUnderLease);
   }
-  Status s =
-      view.ok() ? RolePass(deps, *db, state, lock, *view, *replica, pass_start) : view.status();
-  if (!s.ok() && state.LastRole() == cluster::Role::kPrimary) {
+  bool under_lease = false;
+  Status s = view.ok() ? RolePass(deps, *db, state, lock, *view, *replica, pass_start, &under_lease)
+                       : view.status();
+  if (!s.ok() && !under_lease && state.LastRole() == cluster::Role::kPrimary) {
     // A primary that cannot show, in this pass, that it holds the lock and is
     // healthy stops taking writes now: whatever failed (Consul unreachable,
     // session gone, a query), its lock may be gone before the next pass. The

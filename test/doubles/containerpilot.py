@@ -829,10 +829,14 @@ class ConsulClient:
         self.log = log
 
     def request(self, method, path, body=None):
-        """(status, body bytes); raises OSError when the agent is unreachable."""
+        """(status, body bytes); raises OSError when the agent is unreachable.
+
+        No timeout, as ContainerPilot's Consul client has none (Go's http.Client
+        with no Timeout, cleanhttp's transport): a request to an agent that
+        accepts the connection and never answers blocks the job that sent it."""
         conn_class = (http.client.HTTPSConnection if self.scheme == "https"
                       else http.client.HTTPConnection)
-        conn = conn_class(self.host, self.port, timeout=5)
+        conn = conn_class(self.host, self.port, timeout=None)
         headers = {"X-Consul-Token": self.token} if self.token else {}
         data = None if body is None else json.dumps(body, separators=(",", ":"))
         try:

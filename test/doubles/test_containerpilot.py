@@ -69,6 +69,8 @@ class FakeConsul:
         self.requests = []
         self.services = {}
         self.state_lost = False  # set: check updates answer as an agent that lost them
+        self.answering = threading.Event()  # cleared: check updates get no answer
+        self.answering.set()
         self._lock = threading.Lock()
         fake = self
 
@@ -82,6 +84,8 @@ class FakeConsul:
                     services = list(fake.services.get(name, []))
                 reply = json.dumps(services).encode() if self.command == "GET" else b""
                 status = 200
+                if self.path.startswith("/v1/agent/check/update/"):
+                    fake.answering.wait()
                 if fake.state_lost and self.path.startswith("/v1/agent/check/update/"):
                     # consul: agent.go updateTTLCheck, for a check it does not know
                     check = self.path.rsplit("/", 1)[1]
@@ -101,6 +105,7 @@ class FakeConsul:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
+        self.answering.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -360,6 +365,20 @@ class RegistrationTest(StandInTestCase):
         ends = [float(t) for t in read_lines(standin.path("ends"))]
         for end, next_start in zip(ends, starts[1:]):
             self.assertLess(next_start - end, 0.3, (starts, ends))
+
+    def test_a_heartbeat_that_gets_no_answer_holds_up_the_job(self):
+        # ContainerPilot's Consul client has no timeout: the job waits for the
+        # heartbeat's answer and runs no check meanwhile.
+        standin = self.launch(MARKER_SERVICE)
+        open(standin.path("marker"), "w").close()
+        self.assertTrue(wait_until(lambda: len(self.heartbeats()) >= 2), standin.output())
+        self.consul.answering.clear()
+        time.sleep(0.5)
+        held_at = len(read_lines(standin.path("passes")))
+        time.sleep(1.5)
+        self.assertEqual(len(read_lines(standin.path("passes"))), held_at)
+        self.consul.answering.set()
+        self.assertTrue(wait_until(lambda: len(read_lines(standin.path("passes"))) > held_at + 2))
 
     def test_check_killed_at_timeout_sends_nothing(self):
         self.launch("""[{ name: "mysql", port: 3306, health: {

@@ -24,6 +24,7 @@ TEST_CASE("DecideLease: only while the next pass would still fence before any ta
     std::optional<LeaseProof> proof;
     std::chrono::milliseconds start;
     bool keep;
+    std::chrono::milliseconds now{-1};  // -1: the pass's start
   };
   LeaseTiming agent = Shipped();
   agent.enabled = false;
@@ -41,10 +42,12 @@ TEST_CASE("DecideLease: only while the next pass would still fence before any ta
       {"passes longer than the interval, later", slow_pass, LeaseProof{0ms, 0ms}, 2001ms, false},
       {"CONSUL_AGENT", agent, LeaseProof{0ms, 0ms}, 1s, false},
       {"a proof from the future (before a reboot)", Shipped(), LeaseProof{50s, 50s}, 2s, false},
+      {"a proof another pass recorded meanwhile", Shipped(), LeaseProof{3s, 3s}, 2s, true, 3500ms},
   };
   for (const Row& row : rows) {
     INFO(row.what);
-    LeaseDecision d = DecideLease(row.proof, row.start, row.timing);
+    LeaseDecision d =
+        DecideLease(row.proof, row.start, row.now < 0ms ? row.start : row.now, row.timing);
     CHECK(d.keep == row.keep);
     CHECK_FALSE(d.reason.empty());
   }
