@@ -57,6 +57,10 @@ class NodeState {
   Status SetLockMissingSince(const std::string& ms) { return Write("lock-missing", ms); }
   Status ClearLockMissingSince() { return fs_->RemoveFile(Path("lock-missing")); }
 
+  // PRIMARY_KEY's CreateIndex when this node last read it.
+  std::string LockCreateIndex() const { return Read("lock-created"); }
+  Status SetLockCreateIndex(const std::string& index) { return Write("lock-created", index); }
+
   // True once the first primary created users, database and time zones.
   bool Bootstrapped() const { return fs_->Exists(Path("bootstrapped")); }
   Status SetBootstrapped() { return Write("bootstrapped", "yes"); }

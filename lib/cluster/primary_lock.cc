@@ -44,6 +44,7 @@ Result<LockView> PrimaryLock::Read() {
   for (const consul::KvPair& kv : *pairs) {
     if (kv.key == key) {
       view.present = true;
+      view.create_index = kv.create_index;
       view.held = !kv.session.empty();
       view.holder_session = kv.session;
       view.value = kv.value;

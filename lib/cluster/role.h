@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace manage::cluster {
@@ -33,7 +34,8 @@ struct LockView {
   // dead holder's session releases it, never deletes it): a missing key means
   // Consul lost its state.
   bool present = false;
-  bool held = false;  // a session holds PRIMARY_KEY
+  uint64_t create_index = 0;  // when present: a new value means the key was created anew
+  bool held = false;          // a session holds PRIMARY_KEY
   std::string holder_session;
   std::string value;  // the holder's node name (the last holder's when free)
   // The failover lock (FAILOVER_LOCK_KEY), read in the same request.

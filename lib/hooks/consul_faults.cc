@@ -57,6 +57,15 @@ std::optional<milliseconds> LockMissingFor(Deps& deps, cluster::NodeState& state
   return now - *since;
 }
 
+bool LockRecreated(cluster::NodeState& state, const cluster::LockView& view) {
+  if (!view.present) return false;
+  const std::string seen = std::to_string(view.create_index);
+  const std::string recorded = state.LockCreateIndex();
+  if (recorded == seen) return false;
+  (void)state.SetLockCreateIndex(seen);
+  return !recorded.empty();
+}
+
 bool KeptByLease(Deps& deps, cluster::NodeState& state, LocalDb& db, const Status& consul_error,
                  milliseconds pass_start, LeasePass pass) {
   // No answer (refused, unreachable, timed out) or a 5xx such as "No cluster

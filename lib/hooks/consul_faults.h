@@ -45,6 +45,12 @@ enum class LeasePass {
   kPrimary,  // `health --primary`: the ${SERVICE_NAME}-primary check
 };
 
+// True when PRIMARY_KEY exists but was created anew since this node last read
+// it: Consul lost it (with this node's service, which ContainerPilot never
+// registers again) and a primary took the lock again before this node saw it
+// missing. Records the key's CreateIndex.
+bool LockRecreated(cluster::NodeState& state, const cluster::LockView& view);
+
 // A pass of the primary that started at `pass_start` (Clock::SinceBoot) got no
 // answer from Consul (`consul_error`: Unavailable or DeadlineExceeded). True
 // when the node, still writable, may stay so under its lease (lease.h): the

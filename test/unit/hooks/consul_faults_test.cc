@@ -151,6 +151,32 @@ TEST_CASE(
   CHECK(f.spawned == std::vector<Strings>{{"on_change"}});
 }
 
+TEST_CASE(
+    "health: a replica that never saw the lock missing registers again once it was "
+    "created anew") {
+  HookFixture f;
+  f.RegisterSelf();
+  f.RegisterOther();
+  f.GiveLockTo(kOther);
+  REQUIRE(f.state().SetRole(cluster::Role::kReplica).ok());
+  f.ScriptReadOnly(true);
+  f.ScriptReplica(ReplicaOf(kOtherAddress));
+  REQUIRE(Health(f.deps, {}).ok());
+  REQUIRE(Health(f.deps, {}).ok());
+  CHECK_FALSE(f.Called("RegisterAgentService"));  // nothing lost, nothing registered
+
+  // Consul restarts empty; the primary takes the lock again before this
+  // node's next pass.
+  f.consul.LoseState();
+  f.RegisterOther();
+  f.GiveLockTo(kOther);
+  REQUIRE(Health(f.deps, {}).ok());
+  CheckSame(f.consul.Registration(kNode), ContainerPilotService());
+  f.consul.ClearCalls();
+  REQUIRE(Health(f.deps, {}).ok());
+  CHECK_FALSE(f.Called("RegisterAgentService"));
+}
+
 TEST_CASE("health: the missing-lock clock starts at the first sighting and stops with the key") {
   HookFixture f;
   auto state = f.state();
