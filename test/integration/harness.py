@@ -338,6 +338,9 @@ class Node:
             self.stop_requested = True
         if not self.proc:
             return
+        if self.proc.poll() is not None:  # it exited on its own
+            self._forget_process()
+            return
         try:
             if sig == signal.SIGKILL:
                 os.killpg(self.proc.pid, signal.SIGKILL)
