@@ -57,9 +57,9 @@ class NodeState {
   Status SetLockMissingSince(const std::string& ms) { return Write("lock-missing", ms); }
   Status ClearLockMissingSince() { return fs_->RemoveFile(Path("lock-missing")); }
 
-  // PRIMARY_KEY's CreateIndex when this node last read it.
-  std::string LockCreateIndex() const { return Read("lock-created"); }
-  Status SetLockCreateIndex(const std::string& index) { return Write("lock-created", index); }
+  // PRIMARY_KEY's holder when this node last saw it held: "<CreateIndex> <session>".
+  std::string LockHolderSeen() const { return Read("lock-holder"); }
+  Status SetLockHolderSeen(const std::string& seen) { return Write("lock-holder", seen); }
 
   // True once the first primary created users, database and time zones.
   bool Bootstrapped() const { return fs_->Exists(Path("bootstrapped")); }

@@ -57,12 +57,12 @@ std::optional<milliseconds> LockMissingFor(Deps& deps, cluster::NodeState& state
   return now - *since;
 }
 
-bool LockRecreated(cluster::NodeState& state, const cluster::LockView& view) {
-  if (!view.present) return false;
-  const std::string seen = std::to_string(view.create_index);
-  const std::string recorded = state.LockCreateIndex();
+bool LockHolderChanged(cluster::NodeState& state, const cluster::LockView& view) {
+  if (!view.held) return false;
+  const std::string seen = std::to_string(view.create_index) + " " + view.holder_session;
+  const std::string recorded = state.LockHolderSeen();
   if (recorded == seen) return false;
-  (void)state.SetLockCreateIndex(seen);
+  (void)state.SetLockHolderSeen(seen);
   return !recorded.empty();
 }
 

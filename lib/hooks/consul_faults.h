@@ -45,11 +45,13 @@ enum class LeasePass {
   kPrimary,  // `health --primary`: the ${SERVICE_NAME}-primary check
 };
 
-// True when PRIMARY_KEY exists but was created anew since this node last read
-// it: Consul lost it (with this node's service, which ContainerPilot never
-// registers again) and a primary took the lock again before this node saw it
-// missing. Records the key's CreateIndex.
-bool LockRecreated(cluster::NodeState& state, const cluster::LockView& view);
+// True when PRIMARY_KEY is held by another session (or was created anew) since
+// this node last saw it held. Consul that lost its state lost this node's
+// service with it, which ContainerPilot never registers again, and a primary
+// can take the lock back before this node ever sees it missing: a new holder
+// is the only trace. It is also what every failover and switchover looks
+// like, which costs one registration that changes nothing. Records the holder.
+bool LockHolderChanged(cluster::NodeState& state, const cluster::LockView& view);
 
 // A pass of the primary that started at `pass_start` (Clock::SinceBoot) got no
 // answer from Consul (`consul_error`: Unavailable or DeadlineExceeded). True

@@ -81,8 +81,8 @@ Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::Pri
   in.lock_loss_grace = cluster::LockLossGrace(LeaseTiming(*deps.config));
   cluster::RoleDecision d = cluster::DecideRole(in);
   deps.log.Debug("role decision", {{"reason", d.reason}});
-  const bool recreated = LockRecreated(state, view);
-  if ((recreated || !view.present) && in.last_role != cluster::Role::kUnknown &&
+  const bool new_holder = LockHolderChanged(state, view);
+  if ((new_holder || !view.present) && in.last_role != cluster::Role::kUnknown &&
       d.action != cluster::RoleAction::kAcquire) {
     // Consul lost its state, this node's service with it, and ContainerPilot
     // never registers it again: without it the node is never passing again.

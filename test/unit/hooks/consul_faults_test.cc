@@ -152,8 +152,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "health: a replica that never saw the lock missing registers again once it was "
-    "created anew") {
+    "health: a replica that never saw the lock missing registers again once it has "
+    "a new holder") {
   HookFixture f;
   f.RegisterSelf();
   f.RegisterOther();
