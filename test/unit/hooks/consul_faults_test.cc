@@ -67,6 +67,19 @@ struct PrimaryFixture : HookFixture {
   std::string session;
 };
 
+// A replica of kOther, which holds the lock; one passing pass behind it.
+struct ReplicaFixture : HookFixture {
+  ReplicaFixture() {
+    RegisterSelf();
+    RegisterOther();
+    GiveLockTo(kOther);
+    REQUIRE(state().SetRole(cluster::Role::kReplica).ok());
+    ScriptReadOnly(true);
+    ScriptReplica(ReplicaOf(kOtherAddress));
+    REQUIRE(Health(deps, {}).ok());
+  }
+};
+
 // ---- Consul lost its state
 
 TEST_CASE("health: a node whose check Consul does not know registers it as ContainerPilot does") {
@@ -122,14 +135,7 @@ TEST_CASE("health: after Consul lost its state the primary takes the lock back a
 TEST_CASE(
     "health: after Consul lost its state a replica waits for the last primary, then fails "
     "over") {
-  HookFixture f;
-  f.RegisterSelf();
-  f.RegisterOther();
-  f.GiveLockTo(kOther);
-  REQUIRE(f.state().SetRole(cluster::Role::kReplica).ok());
-  f.ScriptReadOnly(true);
-  f.ScriptReplica(ReplicaOf(kOtherAddress));
-  REQUIRE(Health(f.deps, {}).ok());
+  ReplicaFixture f;
   f.consul.LoseState();
   const auto grace = cluster::LockLossGrace(LeaseTiming(f.config));
   CHECK(grace == 11s);  // SESSION_TTL 10 s + SESSION_LOCK_DELAY 1 s
@@ -154,14 +160,7 @@ TEST_CASE(
 TEST_CASE(
     "health: a replica that never saw the lock missing registers again once it has "
     "a new holder") {
-  HookFixture f;
-  f.RegisterSelf();
-  f.RegisterOther();
-  f.GiveLockTo(kOther);
-  REQUIRE(f.state().SetRole(cluster::Role::kReplica).ok());
-  f.ScriptReadOnly(true);
-  f.ScriptReplica(ReplicaOf(kOtherAddress));
-  REQUIRE(Health(f.deps, {}).ok());
+  ReplicaFixture f;
   REQUIRE(Health(f.deps, {}).ok());
   CHECK_FALSE(f.Called("RegisterAgentService"));  // nothing lost, nothing registered
 
