@@ -15,6 +15,12 @@ using std::chrono::milliseconds;
 
 std::string CheckId(const Config& config) { return "service:" + config.NodeName(); }
 
+// Would one more Consul request keep the pass within kHealthPassBudget? The
+// lease counts on the next pass starting at most max(I, P) after this one.
+bool HeartbeatFits(Deps& deps, milliseconds pass_start) {
+  return deps.clock->SinceBoot() - pass_start + kHealthConsulTimeout <= kHealthPassBudget;
+}
+
 std::optional<milliseconds> ParseMillis(const std::string& text) {
   int64_t ms = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
@@ -49,8 +55,10 @@ std::optional<milliseconds> LockMissingFor(Deps& deps, cluster::NodeState& state
   const milliseconds now = deps.clock->SinceBoot();
   auto since = ParseMillis(recorded);
   if (!since || *since > now) {  // first sighting (or a record from before a reboot)
-    deps.log.Warn("the primary lock is missing from Consul: it lost its state",
-                  {{"key", deps.config->keys.primary_key}});
+    if (state.LastRole() != cluster::Role::kUnknown) {
+      deps.log.Warn("the primary lock is missing from Consul: it lost its state",
+                    {{"key", deps.config->keys.primary_key}});
+    }
     (void)state.SetLockMissingSince(std::to_string(now.count()));
     return milliseconds(0);
   }
@@ -88,7 +96,9 @@ bool KeptByLease(Deps& deps, cluster::NodeState& state, LocalDb& db, const Statu
   deps.log.Warn("Consul does not answer; staying writable under the primary's lease",
                 {{"why", d.reason}, {"error", consul_error.message()}});
   const milliseconds sent = deps.clock->SinceBoot();
-  if (pass == LeasePass::kPrimary) {
+  if (!HeartbeatFits(deps, pass_start)) {
+    deps.log.Warn("no time left in this pass to heartbeat the check");
+  } else if (pass == LeasePass::kPrimary) {
     (void)deps.consul->UpdateTtlCheck("service:" + cluster::PrimaryService(*deps.config).id,
                                       "passing", "ok");
   } else if (deps.consul->UpdateTtlCheck(CheckId(*deps.config), "passing", "ok").ok()) {
@@ -97,8 +107,13 @@ bool KeptByLease(Deps& deps, cluster::NodeState& state, LocalDb& db, const Statu
   return true;
 }
 
-void RecordLeaseProof(Deps& deps, cluster::NodeState& state, milliseconds renewed) {
+void RecordLeaseProof(Deps& deps, cluster::NodeState& state, milliseconds pass_start,
+                      milliseconds renewed) {
   if (!LeaseTiming(*deps.config).enabled) return;
+  if (!HeartbeatFits(deps, pass_start)) {
+    deps.log.Warn("no time left in this pass to heartbeat the check; the lease is not renewed");
+    return;
+  }
   const milliseconds sent = deps.clock->SinceBoot();
   Status s = deps.consul->UpdateTtlCheck(CheckId(*deps.config), "passing", "ok");
   if (s.ok()) {

@@ -23,7 +23,9 @@
 namespace manage::hooks {
 
 // The longest each Consul request of a health pass may take (main.cc), and so
-// the longest pass (P in lease.h): two requests before its fence, plus local work.
+// the longest pass (P in lease.h): two requests' worth, plus local work. A pass
+// makes at most two before its fence, and sends the check's heartbeat of its
+// own only while that still fits (HeartbeatFits).
 inline constexpr std::chrono::milliseconds kHealthConsulTimeout{1000};
 inline constexpr std::chrono::milliseconds kHealthPassBudget =
     2 * kHealthConsulTimeout + std::chrono::milliseconds(100);
@@ -63,9 +65,11 @@ bool LockHolderChanged(cluster::NodeState& state, const cluster::LockView& view)
 bool KeptByLease(Deps& deps, cluster::NodeState& state, LocalDb& db, const Status& consul_error,
                  std::chrono::milliseconds pass_start, LeasePass pass);
 
-// After a pass proved that this node holds PRIMARY_KEY, with a renewal sent at
-// `renewed`: heartbeats the node's check and records the lease proof. When the
-// agent no longer has the check, registers the node's services again.
-void RecordLeaseProof(Deps& deps, cluster::NodeState& state, std::chrono::milliseconds renewed);
+// After a pass that started at `pass_start` proved that this node holds
+// PRIMARY_KEY, with a renewal sent at `renewed`: heartbeats the node's check and
+// records the lease proof, if the heartbeat fits in the pass. When the agent no
+// longer has the check, registers the node's services again.
+void RecordLeaseProof(Deps& deps, cluster::NodeState& state, std::chrono::milliseconds pass_start,
+                      std::chrono::milliseconds renewed);
 
 }  // namespace manage::hooks

@@ -101,11 +101,16 @@ Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::Pri
         return renewed.Annotate(*under_lease ? kUnderLease : "renewing the primary session");
       }
       MANAGE_RETURN_IF_ERROR(PrimaryPass(deps, db, state));
-      RecordLeaseProof(deps, state, renewing);
+      RecordLeaseProof(deps, state, pass_start, renewing);
       return Status::Ok();
     }
-    case cluster::RoleAction::kAcquire:
-      return TryBecomePrimary(deps, db, state, lock);
+    case cluster::RoleAction::kAcquire: {
+      const auto acquiring = deps.clock->SinceBoot();
+      Status s = TryBecomePrimary(deps, db, state, lock);
+      // It passes without a session only while its check is not registered yet.
+      if (s.ok() && !state.Session().empty()) RecordLeaseProof(deps, state, pass_start, acquiring);
+      return s;
+    }
     case cluster::RoleAction::kFollow:
       return ReplicaPass(deps, db, state, d.primary, replica);
     case cluster::RoleAction::kOrphaned:

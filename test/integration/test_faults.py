@@ -181,6 +181,8 @@ class FaultsTest(unittest.TestCase):
         c = self.main
 
         def step():
+            self.converged()
+            time.sleep(3)  # a few passes that renew the primary's lease
             primary = self.converged()
             app = primary.connect()
             outage = SHORT_OUTAGE[self.consul.is_double()]

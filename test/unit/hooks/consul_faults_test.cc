@@ -125,7 +125,12 @@ TEST_CASE("health: after Consul lost its state the primary takes the lock back a
   CheckSame(f.consul.Registration(kNode), ContainerPilotService());
   CheckSame(f.consul.Registration("mysql-primary-n1"), ContainerPilotPrimaryService());
   // Fenced while it held nothing, writable again once it holds the lock; its
-  // check's heartbeats land again.
+  // check's heartbeats land again, and its lease starts at once.
+  CHECK(f.Writes() == Strings{kFence});
+  CHECK(f.consul.CallLog().back() == "UpdateTtlCheck service:mysql-n1");
+  f.clock.Advance(2s);
+  f.consul.FailNext(1, Status::Unavailable("No cluster leader"), "List");
+  CHECK(Health(f.deps, {}).message().find("lease covers") != std::string::npos);
   CHECK(f.Writes() == Strings{kFence});
   f.consul.ClearCalls();
   REQUIRE(Health(f.deps, {}).ok());
@@ -314,6 +319,33 @@ TEST_CASE("health --primary keeps the primary writable under its lease, and fenc
   f.consul.FailNext(1, Status::Unavailable("No cluster leader"), "List");
   CHECK(Health(f.deps, {"--primary"}).code() == Code::kUnavailable);
   CHECK(f.Writes() == Strings{kFence});
+}
+
+TEST_CASE("health: a pass heartbeats its check only while it fits in the pass") {
+  struct Row {
+    std::chrono::milliseconds elapsed;  // since the pass started
+    bool heartbeat;
+  };
+  // P = 2.1 s: a request of up to 1 s fits while 1.1 s have passed.
+  for (const Row& row : {Row{0ms, true}, Row{1100ms, true}, Row{1101ms, false}}) {
+    CAPTURE(row.elapsed.count());
+    PrimaryFixture f;
+    auto state = f.state();
+    const std::string before = state.LeaseProof();
+    f.clock.Advance(2s);
+    const auto now = f.clock.SinceBoot();
+    f.consul.ClearCalls();
+    RecordLeaseProof(f.deps, state, now - row.elapsed, now);
+    CHECK(f.Called("UpdateTtlCheck") == row.heartbeat);
+    CHECK((state.LeaseProof() != before) == row.heartbeat);
+    // A lease pass likewise: it keeps the node writable, heartbeat or not.
+    auto db = ConnectLocal(f.deps);
+    REQUIRE(db.ok());
+    f.consul.ClearCalls();
+    CHECK(KeptByLease(f.deps, state, *db, Status::Unavailable("No cluster leader"),
+                      now - row.elapsed, LeasePass::kNode));
+    CHECK(f.Called("UpdateTtlCheck") == row.heartbeat);
+  }
 }
 
 TEST_CASE("health: a primary whose agent lost its check registers its services again") {
