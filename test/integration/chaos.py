@@ -588,7 +588,8 @@ class Chaos:
             return None
         if not KINDS[r.kind].failover:
             return writable_again(self.probers, r.old, r.t_fault,
-                                  r.t_converged or r.t_end or time.monotonic())
+                                  r.t_converged or r.t_end or time.monotonic(),
+                                  r.window_end or time.monotonic())
         times = [s.t_end for name, p in self.probers.items() if name != r.old
                  for s in list(p.samples) if s.t_start >= r.t_fault and s.value == WRITABLE]
         return min(times) - r.t_fault if times else None
@@ -666,16 +667,18 @@ def back_as_expected(failover, old_is_primary, old_role):
     return old_is_primary or old_role == "replica"
 
 
-def writable_again(probers, old, t_fault, t_end):
+def writable_again(probers, old, t_fault, t_end, t_last=None):
     """Seconds from the fault to a writable primary for kinds the old primary may
-    survive: 0 when the old primary never answered anything but read_only=0;
-    else to the first read_only=0 answer of any node after its first other answer."""
+    survive: 0 when the old primary never answered anything but read_only=0 up
+    to t_end (convergence); else to the first read_only=0 answer of any node
+    after its first other answer, up to t_last (default t_end): the cluster may
+    have converged between two probes."""
     samples = [s for s in list(probers[old].samples) if t_fault <= s.t_start <= t_end]
     lost = next((s.t_end for s in samples if s.value != WRITABLE), None)
     if lost is None:
         return 0.0
     back = [s.t_end for p in probers.values() for s in list(p.samples)
-            if s.t_start >= lost and s.t_end <= t_end and s.value == WRITABLE]
+            if s.t_start >= lost and s.t_end <= (t_last or t_end) and s.value == WRITABLE]
     return min(back) - t_fault if back else None
 
 

@@ -134,6 +134,10 @@ class RoundMeasuresTest(unittest.TestCase):
         self.assertAlmostEqual(chaos.writable_again(probers, "a", 0.0, 1.0), 0.552)
         self.assertIsNone(chaos.writable_again(
             {"a": prober([WRITABLE, READ_ONLY, READ_ONLY])}, "a", 0.0, 1.0))
+        # converged between two probes: the next answer counts
+        fenced_then_back = {"a": prober([WRITABLE, READ_ONLY, WRITABLE])}
+        self.assertIsNone(chaos.writable_again(fenced_then_back, "a", 0.0, 0.15))
+        self.assertAlmostEqual(chaos.writable_again(fenced_then_back, "a", 0.0, 0.15, 1.0), 0.202)
 
     def test_each_kind_expects_its_old_primary_back_in_a_role(self):
         rows = [(True, False, "replica", True), (True, True, "primary", False),
