@@ -41,6 +41,26 @@ class NodeState {
   Status SetRestoredGtid(const std::string& gtid) { return Write("restored-gtid", gtid); }
   Status ClearRestoredGtid() { return fs_->RemoveFile(Path("restored-gtid")); }
 
+  // The node replication was last pointed at, with its address, "<node> <host>:<port>".
+  // While it names the lock holder and replication runs from that address, a
+  // replica's health pass does not ask Consul where the primary is.
+  std::string ReplicationSource() const { return Read("source"); }
+  Status SetReplicationSource(const std::string& source) { return Write("source", source); }
+
+  // The primary's lease proof (cluster/lease.h, FormatLeaseProof).
+  std::string LeaseProof() const { return Read("lease"); }
+  Status SetLeaseProof(const std::string& proof) { return Write("lease", proof); }
+
+  // When this node first saw PRIMARY_KEY missing, ms since boot; empty while
+  // it exists.
+  std::string LockMissingSince() const { return Read("lock-missing"); }
+  Status SetLockMissingSince(const std::string& ms) { return Write("lock-missing", ms); }
+  Status ClearLockMissingSince() { return fs_->RemoveFile(Path("lock-missing")); }
+
+  // PRIMARY_KEY's holder when this node last saw it held: "<CreateIndex> <session>".
+  std::string LockHolderSeen() const { return Read("lock-holder"); }
+  Status SetLockHolderSeen(const std::string& seen) { return Write("lock-holder", seen); }
+
   // True once the first primary created users, database and time zones.
   bool Bootstrapped() const { return fs_->Exists(Path("bootstrapped")); }
   Status SetBootstrapped() { return Write("bootstrapped", "yes"); }
@@ -53,7 +73,7 @@ class NodeState {
   Status ClearRecloneRequest() { return fs_->RemoveFile(Path("reclone")); }
 
   // Forgets everything learnt about the data (role, origin, bootstrap, restored
-  // position) for a datadir that is being created anew. Keeps the server_id and
+  // position, replication source) for a datadir that is being created anew. Keeps the server_id and
   // leaves the session to the caller, who must destroy it in Consul first.
   Status ForgetData();
 
