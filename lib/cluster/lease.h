@@ -6,7 +6,8 @@
 // the README's "The lease" has the argument.
 //
 // Nobody else can take PRIMARY_KEY before Consul invalidates the primary's
-// session and the lock-delay D has passed. The session is tied only to the
+// session and the lock-delay D has passed, or the primary releases it (a
+// switchover, which forgets the proof first). The session is tied only to the
 // primary's own TTL check (PrimaryLock::Spec; not to serfHealth, which Consul
 // can fail within seconds for reasons the primary cannot see), so Consul
 // invalidates it no earlier than

@@ -47,9 +47,12 @@ class NodeState {
   std::string ReplicationSource() const { return Read("source"); }
   Status SetReplicationSource(const std::string& source) { return Write("source", source); }
 
-  // The primary's lease proof (cluster/lease.h, FormatLeaseProof).
+  // The primary's lease proof (cluster/lease.h, FormatLeaseProof). Cleared
+  // before the primary gives the lock up itself (a release, an ended session):
+  // from then on it proves nothing about who may hold the lock.
   std::string LeaseProof() const { return Read("lease"); }
   Status SetLeaseProof(const std::string& proof) { return Write("lease", proof); }
+  Status ClearLeaseProof() { return fs_->RemoveFile(Path("lease")); }
 
   // When this node first saw PRIMARY_KEY missing, ms since boot; empty while
   // it exists.
@@ -73,8 +76,9 @@ class NodeState {
   Status ClearRecloneRequest() { return fs_->RemoveFile(Path("reclone")); }
 
   // Forgets everything learnt about the data (role, origin, bootstrap, restored
-  // position, replication source) for a datadir that is being created anew. Keeps the server_id and
-  // leaves the session to the caller, who must destroy it in Consul first.
+  // position, replication source, lease proof) for a datadir that is being
+  // created anew. Keeps the server_id and leaves the session to the caller,
+  // who must destroy it in Consul first.
   Status ForgetData();
 
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }

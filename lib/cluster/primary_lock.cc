@@ -98,6 +98,9 @@ Result<bool> PrimaryLock::Acquire() {
 Status PrimaryLock::Release(const std::string& next_holder) {
   std::string id = state_->Session();
   if (id.empty()) return Status::Ok();
+  // Once released, another node may take the lock at once: the lease proof
+  // bounds nothing any more (lease.h).
+  MANAGE_RETURN_IF_ERROR(state_->ClearLeaseProof());
   auto released = consul_->Release(config_->keys.primary_key, id, next_holder);
   if (!released.ok()) return released.status();
   Status s = consul_->DestroySession(id);

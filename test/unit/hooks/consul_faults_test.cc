@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "cluster/primary_lock.h"
 #include "cluster/registration.h"
 #include "unit/hooks/hook_fixture.h"
 
@@ -159,6 +160,24 @@ TEST_CASE(
   REQUIRE(Health(f.deps, {}).ok());
   CHECK_FALSE(f.LockHeld());
   CHECK(f.spawned == std::vector<Strings>{{"on_change"}});
+}
+
+TEST_CASE("health: a primary that released the lock keeps no lease to take a lost key back") {
+  PrimaryFixture f;
+  auto state = f.state();
+  cluster::PrimaryLock lock(&f.config, &f.consul, &state);
+  REQUIRE(lock.Release(kOther).ok());  // a switchover's hand-over
+  CHECK(state.LeaseProof().empty());
+  CHECK_FALSE(OwnLeaseRunning(f.deps, state));
+}
+
+TEST_CASE("health: a primary that ends its session on a clean stop keeps no lease either") {
+  PrimaryFixture f;  // alone: nobody to hand over to
+  REQUIRE_FALSE(f.state().LeaseProof().empty());
+  CHECK_FALSE(PreStop(f.deps, {}).ok());
+  CHECK(f.Logged("no hand-over; fencing and ending the primary session"));
+  CHECK(f.state().Session().empty());
+  CHECK(f.state().LeaseProof().empty());
 }
 
 TEST_CASE(
