@@ -22,11 +22,14 @@ import chaos  # noqa: E402
 from harness import Cluster, Consul, make_base_dir, wait_for  # noqa: E402
 
 # FAST_TIMING (harness): interval 1 s, HEALTH_TTL 5 s, SESSION_TTL 10 s,
-# lock-delay 2 s; a pass is at most P = 2.1 s (lib/hooks/consul_faults.h).
-# While its agent takes heartbeats (a Consul without a leader), the primary's
-# last covered pass starts by 10 + 2 - 2.1 - 2.1 = 7.8 s after its last proof;
-# when nothing answers (a paused real agent), by 5 + 2 - 4.2 = 2.8 s.
-SHORT_OUTAGE = {True: 4.0, False: 1.5}  # by "is the double": always covered
+# lock-delay 2 s; a pass that does not fence runs at most P = 2.5 s, one that
+# does fences within H = 3 s (lib/core/config.h). While its agent takes
+# heartbeats (a Consul without a leader), the primary's last covered pass
+# starts by 10 + 2 - 2.5 - 3 = 6.5 s after its last proof: an outage of 4 s is
+# covered whatever its phase. When nothing answers (a paused real agent), by
+# 5 + 2 - 5.5 = 1.5 s: one silent pass, so half a second while passes keep
+# their 1 s interval.
+SHORT_OUTAGE = {True: 4.0, False: 0.5}  # by "is the double": always covered
 LONG_OUTAGE = 20.0  # never covered
 
 
