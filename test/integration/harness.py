@@ -265,9 +265,11 @@ class Relay:
         self.proc.send_signal(signal.SIGUSR2)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+        if self.proc:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                self.proc.wait(timeout=10)
+            self.proc.stdout.close()
         self.proc = None
 
 

@@ -65,6 +65,13 @@ struct PrimaryFixture : HookFixture {
     db().ClearStatements();
     consul.ClearCalls();
   }
+  // A pass of `pass` that started at `pass_start` got "No cluster leader".
+  bool KeptByLeaseAt(std::chrono::milliseconds pass_start, LeasePass pass) {
+    auto local = ConnectLocal(deps);
+    REQUIRE(local.ok());
+    auto s = state();
+    return KeptByLease(deps, s, *local, Status::Unavailable("No cluster leader"), pass_start, pass);
+  }
   std::string session;
 };
 
@@ -314,29 +321,20 @@ TEST_CASE("health: a lease pass extends mysqld's write lease no further than the
   // that started at 2.4 s is covered (2.4 + 2.5 + 3 <= 8); deciding at 4.4 s,
   // it may let new clients in for 8 - 4.4 - 0.5 = 3.1 s, not the usual 3.6.
   PrimaryFixture f;
-  auto state = f.state();
   f.clock.Advance(4400ms);
-  auto db = ConnectLocal(f.deps);
-  REQUIRE(db.ok());
-  CHECK(KeptByLease(f.deps, state, *db, Status::Unavailable("No cluster leader"),
-                    f.clock.SinceBoot() - 2000ms, LeasePass::kNode));
+  CHECK(f.KeptByLeaseAt(f.clock.SinceBoot() - 2000ms, LeasePass::kNode));
   CHECK(f.db().Count(WriteLeaseSql("@@timestamp + 3.100")) == 1);
   CHECK(f.Writes().empty());
 }
 
 TEST_CASE("health: a lease pass whose watchdog fired is not kept writable") {
   PrimaryFixture f;
-  auto state = f.state();
   f.clock.Advance(2s);
-  auto db = ConnectLocal(f.deps);
-  REQUIRE(db.ok());
   f.deps.may_unfence = [] { return false; };  // what FenceWatchdog answers once it fired
-  CHECK_FALSE(KeptByLease(f.deps, state, *db, Status::Unavailable("No cluster leader"),
-                          f.clock.SinceBoot(), LeasePass::kNode));
+  CHECK_FALSE(f.KeptByLeaseAt(f.clock.SinceBoot(), LeasePass::kNode));
   CHECK_FALSE(f.Called("UpdateTtlCheck"));
   // health --primary makes nothing writable, so it asks nothing of it.
-  CHECK(KeptByLease(f.deps, state, *db, Status::Unavailable("No cluster leader"),
-                    f.clock.SinceBoot(), LeasePass::kPrimary));
+  CHECK(f.KeptByLeaseAt(f.clock.SinceBoot(), LeasePass::kPrimary));
 }
 
 TEST_CASE("health: a primary that cannot reach its agent either fences on its second silent pass") {
@@ -418,11 +416,8 @@ TEST_CASE("health: a pass heartbeats its check only while it fits in the pass") 
     CHECK(f.Called("UpdateTtlCheck") == row.heartbeat);
     CHECK((state.LeaseProof() != before) == row.heartbeat);
     // A lease pass likewise: it keeps the node writable, heartbeat or not.
-    auto db = ConnectLocal(f.deps);
-    REQUIRE(db.ok());
     f.consul.ClearCalls();
-    CHECK(KeptByLease(f.deps, state, *db, Status::Unavailable("No cluster leader"),
-                      now - row.elapsed, LeasePass::kNode));
+    CHECK(f.KeptByLeaseAt(now - row.elapsed, LeasePass::kNode));
     CHECK(f.Called("UpdateTtlCheck") == row.heartbeat);
   }
 }
