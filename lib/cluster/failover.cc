@@ -45,6 +45,12 @@ FailoverDecision DecideFailover(const FailoverInputs& in) {
   if (in.lock_held) {
     return {FailoverGate::kNotNeeded, fmt::format("{} holds the primary lock", in.last_primary)};
   }
+  if (in.lock_missing_for && *in.lock_missing_for < in.lock_loss_grace) {
+    return {FailoverGate::kCooldown,
+            fmt::format("the primary lock is missing (Consul lost its state); the last primary "
+                        "may still be writable for {} ms: waiting for it to take the lock again",
+                        (in.lock_loss_grace - *in.lock_missing_for).count())};
+  }
   if (in.forced) return {FailoverGate::kProceed, "forced by an operator"};
   if (in.last_primary_passing && in.last_automatic && in.now < *in.last_automatic + in.cooldown) {
     auto left =

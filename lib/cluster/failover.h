@@ -33,6 +33,11 @@ struct FailoverInputs {
   SystemTime now;
   std::chrono::seconds cooldown{0};
   bool forced = false;  // `manage failover --force`
+  // Set while PRIMARY_KEY is missing, not just free (Consul lost its state):
+  // how long this node has seen it missing. No failover, forced or not, before
+  // lock_loss_grace (lease.h, LockLossGrace): the last primary may be writable.
+  std::optional<std::chrono::milliseconds> lock_missing_for;
+  std::chrono::milliseconds lock_loss_grace{0};
 };
 
 enum class FailoverGate {
@@ -48,7 +53,8 @@ struct FailoverDecision {
 
 // The cooldown only holds back a failover while the last primary is still
 // registered and passing (it lost its session but may take the lock again);
-// with no primary at all, the cluster fails over whatever the cooldown.
+// with no primary at all, the cluster fails over whatever the cooldown. A
+// missing PRIMARY_KEY holds it back for its grace, also when forced.
 FailoverDecision DecideFailover(const FailoverInputs& in);
 
 // ---- Who becomes primary -----------------------------------------------------

@@ -19,7 +19,7 @@ Status NodeState::Write(const std::string& name, const std::string& value) {
 }
 
 Status NodeState::ForgetData() {
-  for (const char* name : {"role", "origin", "bootstrapped", "restored-gtid"}) {
+  for (const char* name : {"role", "origin", "bootstrapped", "restored-gtid", "source", "lease"}) {
     MANAGE_RETURN_IF_ERROR(fs_->RemoveFile(Path(name)));
   }
   return Status::Ok();

@@ -41,6 +41,29 @@ class NodeState {
   Status SetRestoredGtid(const std::string& gtid) { return Write("restored-gtid", gtid); }
   Status ClearRestoredGtid() { return fs_->RemoveFile(Path("restored-gtid")); }
 
+  // The node replication was last pointed at, with its address, "<node> <host>:<port>".
+  // While it names the lock holder and replication runs from that address, a
+  // replica's health pass does not ask Consul where the primary is.
+  std::string ReplicationSource() const { return Read("source"); }
+  Status SetReplicationSource(const std::string& source) { return Write("source", source); }
+
+  // The primary's lease proof (cluster/lease.h, FormatLeaseProof). Cleared
+  // before the primary gives the lock up itself (a release, an ended session):
+  // from then on it proves nothing about who may hold the lock.
+  std::string LeaseProof() const { return Read("lease"); }
+  Status SetLeaseProof(const std::string& proof) { return Write("lease", proof); }
+  Status ClearLeaseProof() { return fs_->RemoveFile(Path("lease")); }
+
+  // When this node first saw PRIMARY_KEY missing, ms since boot; empty while
+  // it exists.
+  std::string LockMissingSince() const { return Read("lock-missing"); }
+  Status SetLockMissingSince(const std::string& ms) { return Write("lock-missing", ms); }
+  Status ClearLockMissingSince() { return fs_->RemoveFile(Path("lock-missing")); }
+
+  // PRIMARY_KEY's holder when this node last saw it held: "<CreateIndex> <session>".
+  std::string LockHolderSeen() const { return Read("lock-holder"); }
+  Status SetLockHolderSeen(const std::string& seen) { return Write("lock-holder", seen); }
+
   // True once the first primary created users, database and time zones.
   bool Bootstrapped() const { return fs_->Exists(Path("bootstrapped")); }
   Status SetBootstrapped() { return Write("bootstrapped", "yes"); }
@@ -59,8 +82,9 @@ class NodeState {
   Status ClearPointInTimeRestore() { return fs_->RemoveFile(Path("pitr-restore")); }
 
   // Forgets everything learnt about the data (role, origin, bootstrap, restored
-  // position) for a datadir that is being created anew. Keeps the server_id and
-  // leaves the session to the caller, who must destroy it in Consul first.
+  // position, replication source, lease proof) for a datadir that is being
+  // created anew. Keeps the server_id and leaves the session to the caller,
+  // who must destroy it in Consul first.
   Status ForgetData();
 
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }

@@ -1,6 +1,17 @@
 #include "cluster/primary_lock.h"
 
+#include "cluster/registration.h"
+
 namespace manage::cluster {
+namespace {
+
+// Consul's answer to a session tied to a check it does not have.
+bool MissingCheck(const Status& s) {
+  return s.code() == Code::kFailedPrecondition &&
+         s.message().find("Missing check") != std::string::npos;
+}
+
+}  // namespace
 
 consul::SessionSpec PrimaryLock::Spec() const {
   consul::SessionSpec spec;
@@ -8,7 +19,9 @@ consul::SessionSpec PrimaryLock::Spec() const {
   spec.ttl = config_->session_ttl;
   spec.behavior = "release";
   spec.lock_delay = config_->lock_delay;
-  spec.checks = std::vector<std::string>{"serfHealth", "service:" + config_->NodeName()};
+  const std::string check = "service:" + config_->NodeName();
+  spec.checks = config_->consul_agent ? std::vector<std::string>{"serfHealth", check}
+                                      : std::vector<std::string>{check};
   return spec;
 }
 
@@ -30,6 +43,8 @@ Result<LockView> PrimaryLock::Read() {
   LockView view;
   for (const consul::KvPair& kv : *pairs) {
     if (kv.key == key) {
+      view.present = true;
+      view.create_index = kv.create_index;
       view.held = !kv.session.empty();
       view.holder_session = kv.session;
       view.value = kv.value;
@@ -60,18 +75,32 @@ Result<bool> PrimaryLock::Acquire() {
   }
   if (id.empty()) {
     auto created = consul_->CreateSession(Spec());
+    if (!created.ok() && MissingCheck(created.status())) {
+      Status registered = consul_->RegisterAgentService(NodeService(*config_));
+      if (!registered.ok()) return registered.Annotate("registering this node's service");
+      created = consul_->CreateSession(Spec());
+    }
     if (!created.ok()) return created.status().Annotate("creating the primary session");
     id = *created;
     MANAGE_RETURN_IF_ERROR(state_->SetSession(id));
   }
   auto acquired = consul_->Acquire(config_->keys.primary_key, id, config_->NodeName());
   if (!acquired.ok()) return acquired.status().Annotate("acquiring " + config_->keys.primary_key);
+  if (*acquired) {
+    // As ContainerPilot registers it; identical to what it registered before,
+    // if it did. A failure must not cost the lock: only after Consul lost the
+    // service does nobody else register it again.
+    (void)consul_->RegisterAgentService(PrimaryService(*config_));
+  }
   return *acquired;
 }
 
 Status PrimaryLock::Release(const std::string& next_holder) {
   std::string id = state_->Session();
   if (id.empty()) return Status::Ok();
+  // Once released, another node may take the lock at once: the lease proof
+  // bounds nothing any more (lease.h).
+  MANAGE_RETURN_IF_ERROR(state_->ClearLeaseProof());
   auto released = consul_->Release(config_->keys.primary_key, id, next_holder);
   if (!released.ok()) return released.status();
   Status s = consul_->DestroySession(id);

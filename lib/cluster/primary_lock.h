@@ -1,10 +1,13 @@
 // PrimaryLock: this node's hold on PRIMARY_KEY through a Consul session.
 //
 // Who holds what: PRIMARY_KEY is held by the primary's session. The session is
-// tied to the node's own ${SERVICE_NAME} health check (service:<node>) as well
-// as serfHealth, so it dies when ContainerPilot stops heartbeating (mysqld
-// unhealthy, container frozen or killed: one check TTL) or deregisters (clean
-// stop: at once), and otherwise after 1-2x SESSION_TTL without renewal.
+// tied to the node's own ${SERVICE_NAME} health check (service:<node>), so it
+// dies when ContainerPilot stops heartbeating (mysqld unhealthy, container
+// frozen or killed: one check TTL) or deregisters (clean stop: at once), and
+// otherwise after 1-2x SESSION_TTL without renewal. Nothing else can end it:
+// that is what gives the primary its lease (lease.h). With CONSUL_AGENT, the
+// check lives on an agent that dies with the container, so the session is also
+// tied to that agent's serfHealth (and there is no lease).
 // The session ID is kept in the state dir so a restarted node can renew the
 // session it already holds. A renewal answered 404 means the session is gone:
 // the ID is forgotten at once (never retried), and the next pass starts over.
@@ -36,8 +39,12 @@ class PrimaryLock {
 
   // Creates a session (when none is stored) and tries to acquire PRIMARY_KEY.
   // Returns false when another session holds it or it is in lock-delay.
-  // FailedPrecondition when this node's health check is not registered or not
-  // passing yet: Consul refuses to tie a session to it.
+  // When Consul does not know this node's health check (ContainerPilot has not
+  // registered it yet, or Consul lost it), registers the node's service as
+  // ContainerPilot does (registration.h) and tries once more. Once the lock is
+  // taken, registers the ${SERVICE_NAME}-primary service too, which Consul may
+  // have lost with the rest. FailedPrecondition when the check is not passing:
+  // Consul refuses to tie a session to it.
   Result<bool> Acquire();
 
   // Releases PRIMARY_KEY and destroys the session (planned hand-over). The

@@ -1,5 +1,7 @@
 #include "cluster/role.h"
 
+#include <fmt/format.h>
+
 namespace manage::cluster {
 
 const char* RoleName(Role role) {
@@ -60,10 +62,34 @@ RoleDecision DecideRole(const RoleInputs& in) {
   // holder, or the target a switchover released it to), or a new node when
   // it names nobody: the first bootstrap. Anyone else goes through a failover,
   // which compares every node's transactions first.
+  //
+  // A missing key is not a free one: Consul lost its state, the key and every
+  // session with it, and nobody's value names anyone. Its last holder must
+  // take it back at once (nothing else brings the cluster back within seconds;
+  // a failover waits LockLossGrace first), and only its last holder: a
+  // former primary demoted while it was away must not. Only this node's own
+  // state can tell them apart, and its lease proof does: while it still runs
+  // (lease.h, LeaseRunning), nobody else can have held the lock since this
+  // node last proved it held it, so Consul lost it with this node as the
+  // holder. A free key that exists, empty or naming another node, is never
+  // taken back.
   const bool names_me = in.lock.value == in.my_node;
   const bool names_nobody = in.lock.value.empty();
+  const bool waits_for_grace = !in.lock.present && in.lock_missing_for < in.lock_loss_grace;
+  const auto grace_left = [&in] { return (in.lock_loss_grace - in.lock_missing_for).count(); };
   if (in.last_role == Role::kPrimary) {
     if (names_me) return {RoleAction::kAcquire, "", "this node was primary and the lock names it"};
+    if (!in.lock.present && in.lease_running) {
+      return {RoleAction::kAcquire, "",
+              "the primary lock is missing (Consul lost its state) and this node's lease shows "
+              "it was its last holder: taking it back"};
+    }
+    if (waits_for_grace) {
+      return {RoleAction::kAwaitLastPrimary, "",
+              fmt::format("the primary lock is missing (Consul lost its state) and this node's "
+                          "lease ran out: waiting {} ms before failing over",
+                          grace_left())};
+    }
     // Another node held the lock after us (a failover while this node was
     // away), or it was handed over and the value lost: this node's data may
     // hold transactions the cluster never got, or lack the newest ones. It
@@ -75,6 +101,12 @@ RoleDecision DecideRole(const RoleInputs& in) {
                                " held the lock since; rejoining as a replica"};
   }
   if (in.replication_configured || in.last_role == Role::kReplica) {
+    if (waits_for_grace) {
+      return {RoleAction::kAwaitLastPrimary, "",
+              fmt::format("the primary lock is missing (Consul lost its state): waiting {} ms "
+                          "for the last primary to take it again before failing over",
+                          grace_left())};
+    }
     return {RoleAction::kOrphaned, "", "replica with no primary: waiting for failover"};
   }
   if (in.origin == Origin::kSnapshot) {

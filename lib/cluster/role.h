@@ -8,6 +8,8 @@
 // session as the holder.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 
 namespace manage::cluster {
@@ -31,7 +33,12 @@ const char* OriginName(Origin origin);
 Origin ParseOrigin(const std::string& text);
 
 struct LockView {
-  bool held = false;  // a session holds PRIMARY_KEY
+  // PRIMARY_KEY exists. Once a cluster has had a primary it always does (a
+  // dead holder's session releases it, never deletes it): a missing key means
+  // Consul lost its state.
+  bool present = false;
+  uint64_t create_index = 0;  // when present: a new value means the key was created anew
+  bool held = false;          // a session holds PRIMARY_KEY
   std::string holder_session;
   std::string value;  // the holder's node name (the last holder's when free)
   // The failover lock (FAILOVER_LOCK_KEY), read in the same request.
@@ -46,6 +53,13 @@ struct RoleInputs {
   Role last_role = Role::kUnknown;
   Origin origin = Origin::kUnknown;
   bool replication_configured = false;  // mysqld has a replication source
+  // How long this node has seen PRIMARY_KEY missing, and how long a node that
+  // did not hold it must then wait before failing over (lease.h, LockLossGrace).
+  std::chrono::milliseconds lock_missing_for{0};
+  std::chrono::milliseconds lock_loss_grace{0};
+  // This node's own lease proof still shows that nobody else can have held
+  // PRIMARY_KEY since this node last proved it held it (lease.h, LeaseRunning).
+  bool lease_running = false;
 };
 
 enum class RoleAction {
@@ -54,6 +68,11 @@ enum class RoleAction {
   kFollow,       // another node holds it: replicate from it
   kWait,         // nothing safe to do yet (reason says why); stay read-only
   kOrphaned,     // a replica whose primary is gone: keep data, await failover
+  // PRIMARY_KEY vanished (Consul lost its state): a replica keeps replicating
+  // and stays healthy, but starts no failover until LockLossGrace has passed,
+  // so that the last primary, possibly still writable, takes the lock again.
+  // A former primary that cannot show it was the last holder waits likewise.
+  kAwaitLastPrimary,
 };
 
 struct RoleDecision {

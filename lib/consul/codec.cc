@@ -262,11 +262,80 @@ std::string SessionCreateBody(const SessionSpec& spec) {
   w.Key("LockDelay");
   WriteString(w, Seconds(spec.lock_delay));
   if (spec.checks.has_value()) {
-    w.Key("Checks");
+    const std::vector<std::string>& checks = *spec.checks;
+    if (checks.empty() || std::count(checks.begin(), checks.end(), "serfHealth")) {
+      w.Key("Checks");
+      w.StartArray();
+      for (const std::string& check : checks) WriteString(w, check);
+      w.EndArray();
+    } else {
+      w.Key("NodeChecks");
+      w.StartArray();
+      w.EndArray();
+      w.Key("ServiceChecks");
+      w.StartArray();
+      for (const std::string& check : checks) {
+        w.StartObject();
+        w.Key("ID");
+        WriteString(w, check);
+        w.EndObject();
+      }
+      w.EndArray();
+    }
+  }
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string ServiceRegisterBody(const ServiceRegistration& service) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("ID");
+  WriteString(w, service.id);
+  w.Key("Name");
+  WriteString(w, service.name);
+  if (!service.tags.empty()) {
+    w.Key("Tags");
     w.StartArray();
-    for (const std::string& check : *spec.checks) WriteString(w, check);
+    for (const std::string& tag : service.tags) WriteString(w, tag);
     w.EndArray();
   }
+  if (service.port != 0) {
+    w.Key("Port");
+    w.Int(service.port);
+  }
+  if (!service.address.empty()) {
+    w.Key("Address");
+    WriteString(w, service.address);
+  }
+  w.Key("Check");
+  w.StartObject();
+  w.Key("TTL");
+  WriteString(w, Seconds(service.check_ttl));
+  if (!service.check_status.empty()) {
+    w.Key("Status");
+    WriteString(w, service.check_status);
+  }
+  if (!service.check_notes.empty()) {
+    w.Key("Notes");
+    WriteString(w, service.check_notes);
+  }
+  w.EndObject();
+  w.Key("Checks");
+  w.Null();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string CheckUpdateBody(const std::string& status, const std::string& output) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("Status");
+  WriteString(w, status);
+  w.Key("Output");
+  WriteString(w, output);
   w.EndObject();
   return std::string(buffer.GetString(), buffer.GetSize());
 }

@@ -25,12 +25,25 @@ Result<std::string> Base64Decode(std::string_view in);
 // "release"/"delete", a TTL outside [10s, 24h] (0 allowed), a negative lock-delay.
 Status ValidateSessionSpec(const SessionSpec& spec);
 
-// The body of PUT /v1/session/create: {"Name","TTL","Behavior","LockDelay","Checks"},
-// TTL left out when 0 and Checks when std::nullopt.
+// The body of PUT /v1/session/create: {"Name","TTL","Behavior","LockDelay",...},
+// TTL left out when 0, and the checks as {"Checks":[...]} when they include
+// serfHealth or are empty, nothing when std::nullopt. Consul (1.7 and later)
+// adds its default NodeChecks ["serfHealth"] to any Checks list, and an empty
+// NodeChecks empties Checks too (agent/session_endpoint.go
+// fixupEmptySessionChecks): so checks without serfHealth are sent as
+// {"NodeChecks":[],"ServiceChecks":[{"ID":...},...]}.
 std::string SessionCreateBody(const SessionSpec& spec);
 
 // The body of PUT /v1/txn: [{"KV":{"Verb","Key","Value" (base64),"Session","Index"}}].
 std::string TxnBody(const std::vector<TxnOp>& ops);
+
+// The body of PUT /v1/agent/service/register exactly as ContainerPilot 3 sends
+// it (the field order of Consul's Go API structs, empty fields left out):
+// {"ID","Name","Tags","Port","Address","Check":{"TTL","Status","Notes"},"Checks":null}.
+std::string ServiceRegisterBody(const ServiceRegistration& service);
+
+// The body of PUT /v1/agent/check/update/<id>: {"Status","Output"}.
+std::string CheckUpdateBody(const std::string& status, const std::string& output);
 
 // The following fail with Internal "malformed JSON from Consul: ..." when the body
 // is not JSON, and Internal naming the field when a value has the wrong type.

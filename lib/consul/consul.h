@@ -21,9 +21,23 @@ struct SessionSpec {
   std::chrono::seconds ttl{0};          // 0: no TTL
   std::string behavior = "release";     // "release" or "delete"
   std::chrono::seconds lock_delay{15};  // Consul's default is 15s
-  // Health checks the session is tied to. Consul's default is {"serfHealth"};
-  // std::nullopt sends no Checks field (that default), an empty vector sends [].
+  // Exactly the health checks the session is tied to. Consul's default is
+  // {"serfHealth"}; std::nullopt leaves it, an empty vector ties to none. Any
+  // check but serfHealth must be a service check ("service:<id>").
   std::optional<std::vector<std::string>> checks;
+};
+
+// A service with one TTL check, registered through the local agent as
+// ContainerPilot 3 registers a job's service (cluster/registration.h).
+struct ServiceRegistration {
+  std::string id;    // "<job>-<hostname>"; its check is "service:<id>"
+  std::string name;  // the job's name
+  std::vector<std::string> tags;
+  int port = 0;
+  std::string address;
+  std::chrono::seconds check_ttl{0};
+  std::string check_status = "passing";  // the check's status when it is new
+  std::string check_notes;
 };
 
 struct KvPair {
@@ -99,6 +113,17 @@ class Consul {
   // Instances of a service; with passing_only, those whose checks all pass.
   virtual Result<std::vector<ServiceInstance>> Health(const std::string& service,
                                                       bool passing_only) = 0;
+
+  // Registers a service and its TTL check with the local agent (the agent
+  // answers by itself, also while the cluster has no leader). Registering
+  // again with the same definition changes nothing, and keeps the check's
+  // current status.
+  virtual Status RegisterAgentService(const ServiceRegistration& service) = 0;
+  // Sets a TTL check's status through the local agent, as a heartbeat.
+  // NotFound when the agent has no such check (it lost it: Consul answers 500
+  // "CheckID ... does not have associated TTL").
+  virtual Status UpdateTtlCheck(const std::string& check_id, const std::string& status,
+                                const std::string& output) = 0;
 };
 
 struct ConsulAddress {
@@ -131,6 +156,9 @@ class HttpConsul final : public Consul {
   Status Txn(const std::vector<TxnOp>& ops) override;
   Result<std::vector<ServiceInstance>> Health(const std::string& service,
                                               bool passing_only) override;
+  Status RegisterAgentService(const ServiceRegistration& service) override;
+  Status UpdateTtlCheck(const std::string& check_id, const std::string& status,
+                        const std::string& output) override;
 
  private:
   std::unique_ptr<http::HttpTransport> owned_;

@@ -238,4 +238,35 @@ Result<std::vector<ServiceInstance>> HttpConsul::Health(const std::string& servi
   return instances;
 }
 
+Status HttpConsul::RegisterAgentService(const ServiceRegistration& service) {
+  MANAGE_RETURN_IF_ERROR(RequireNonEmpty(service.name, "service name"));
+  const std::string what = "register service " + Quoted(service.id);
+  Result<http::Response> r = Send(transport_, address_, "PUT", "/v1/agent/service/register",
+                                  ServiceRegisterBody(service), what);
+  if (!r.ok()) return r.status();
+  if (!IsSuccess(*r)) return HttpError(*r, what);
+  return Status::Ok();
+}
+
+Status HttpConsul::UpdateTtlCheck(const std::string& check_id, const std::string& status,
+                                  const std::string& output) {
+  MANAGE_RETURN_IF_ERROR(RequireNonEmpty(check_id, "check ID"));
+  const std::string what = "update check " + Quoted(check_id);
+  // The ID goes into the path as ContainerPilot sends it ("service:<id>"):
+  // ':' is allowed in a path segment.
+  std::string path = "/v1/agent/check/update/" + http::UrlEncode(check_id);
+  for (size_t at = path.find("%3A"); at != std::string::npos; at = path.find("%3A", at)) {
+    path.replace(at, 3, ":");
+  }
+  Result<http::Response> r =
+      Send(transport_, address_, "PUT", path, CheckUpdateBody(status, output), what);
+  if (!r.ok()) return r.status();
+  // consul: agent.go updateTTLCheck, for a check the agent does not have.
+  if (r->status == 500 && BodyContains(r->body, "does not have associated TTL")) {
+    return Status::NotFound(what + ": " + BodyText(r->body));
+  }
+  if (!IsSuccess(*r)) return HttpError(*r, what);
+  return Status::Ok();
+}
+
 }  // namespace manage::consul

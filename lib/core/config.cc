@@ -194,23 +194,39 @@ std::chrono::milliseconds GoDuration(EnvReader& r, const std::string& name,
   return fallback;
 }
 
-// Fencing comes first only while T + D > 2I + H (README, "Fencing: the
-// timing argument"), and a pass must reach its fence before ContainerPilot
-// kills it.
+// Fencing comes first only while the timing argument holds (README, "Fencing:
+// the timing argument"), and a pass must reach its fence before ContainerPilot
+// kills it. I is the longer of the two jobs' intervals, P the longest pass
+// that does not fence (kPassBound), H the longest to a fence (kFenceBound):
+//   T + D > I + max(I, P) + H   ContainerPilot's last heartbeat came after the
+//                               pass before (>= start - I), the next pass
+//                               starts by max(I, P) and fences within H;
+//   S + D > max(I, P) + H       the session renewed in the pass lives S.
 void ReadHealthTiming(EnvReader& r, const Config& c, HealthTiming& h) {
   using std::chrono::milliseconds;
   h.interval = Seconds(r, "HEALTH_INTERVAL", h.interval);
   h.ttl = Seconds(r, "HEALTH_TTL", h.ttl);
   h.timeout = GoDuration(r, "HEALTH_TIMEOUT", h.timeout);
+  h.primary_interval = Seconds(r, "PRIMARY_HEALTH_INTERVAL", h.interval);
+  h.primary_ttl = Seconds(r, "PRIMARY_HEALTH_TTL", h.ttl);
   auto ms = [](milliseconds d) { return fmt::format("{:g}", d.count() / 1000.0); };
-  milliseconds lock_delay = c.lock_delay;
-  if (h.ttl + lock_delay <= 2 * h.interval + kFenceBound) {
+  const milliseconds lock_delay = c.lock_delay;
+  const milliseconds i = h.Interval();
+  const milliseconds next = std::max(i, kPassBound);
+  if (h.ttl + lock_delay <= i + next + kFenceBound) {
     r.Fail("HEALTH_TTL",
-           fmt::format("HEALTH_TTL={}s + SESSION_LOCK_DELAY={}s must exceed 2 x "
-                       "HEALTH_INTERVAL={}s + {}s (the longest a health pass takes to fence "
-                       "itself): otherwise a primary that lost its lock can still take writes "
-                       "when another node is promoted",
-                       ms(h.ttl), ms(lock_delay), ms(h.interval), ms(kFenceBound)));
+           fmt::format("HEALTH_TTL={}s + SESSION_LOCK_DELAY={}s must exceed the health "
+                       "interval {}s + the longest a pass may delay the next, {}s, + {}s (the "
+                       "longest a health pass takes to fence itself): otherwise a primary that "
+                       "lost its lock can still take writes when another node is promoted",
+                       ms(h.ttl), ms(lock_delay), ms(i), ms(next), ms(kFenceBound)));
+  }
+  if (c.session_ttl + lock_delay <= next + kFenceBound) {
+    r.Fail("SESSION_TTL",
+           fmt::format("SESSION_TTL={}s + SESSION_LOCK_DELAY={}s must exceed {}s + {}s (the next "
+                       "pass's start and fence): otherwise the session of a primary that stops "
+                       "renewing it can expire before the primary fences itself",
+                       ms(c.session_ttl), ms(lock_delay), ms(next), ms(kFenceBound)));
   }
   if (h.timeout <= kFenceBound) {
     r.Fail("HEALTH_TIMEOUT",
@@ -232,6 +248,22 @@ void ReadArchive(EnvReader& r, ArchiveSettings& a) {
            "RESTORE_FROM and RESTORE_TO must be set together");
   } else if (!a.restore_from.empty() && !IsValidServiceName(a.restore_from)) {
     r.Fail("RESTORE_FROM", fmt::format("'{}' is not a SERVICE_NAME", a.restore_from));
+  }
+}
+
+// containerpilot.json5's reading of the same environment for the services it
+// registers: its template sees raw values (no comment stripping), and its
+// flags match a fixed list.
+void ReadContainerPilotServices(EnvReader& r, const Config& c, ContainerPilotServices& cp) {
+  cp.service_address = r.Raw(ContainerPilotIpVariable(c.service_name));
+  if (cp.service_address.empty()) cp.service_address = c.address;
+  cp.primary_address = r.Raw(ContainerPilotIpVariable(c.primary_service));
+  if (cp.primary_address.empty()) cp.primary_address = cp.service_address;
+  std::string priority = r.Raw("FAILOVER_PRIORITY");
+  cp.service_tags = {"failover-priority=" + (priority.empty() ? std::string("0") : priority)};
+  const std::string no_failover = r.Raw("NO_FAILOVER");
+  for (const char* on : {"1", "yes", "true", "on", "Yes", "True", "On", "YES", "TRUE", "ON"}) {
+    if (no_failover == on) cp.service_tags.push_back("no-failover");
   }
 }
 
@@ -287,6 +319,8 @@ Result<Config> LoadConfig(const Env& env, const HostFacts& host) {
       std::chrono::seconds(r.Int("MAX_REPLICA_LAG", c.max_replica_lag.count(), 0, 86400));
   ReadFailover(r, svc, c.keys.primary_key, c.failover);
   ReadHealthTiming(r, c, c.health);
+  ReadContainerPilotServices(r, c, c.containerpilot);
+  c.consul_agent = r.Flag("CONSUL_AGENT", false);
   c.serve.address = r.String("SERVE_ADDRESS", c.mysql.bind_address);
   c.serve.port = static_cast<int>(r.Int("SERVE_PORT", c.serve.port, 1, 65535));
   ReadArchive(r, c.archive);

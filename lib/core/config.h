@@ -4,6 +4,7 @@
 // host come in through HostFacts so it can be table-tested.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -117,26 +118,44 @@ struct FailoverSettings {
 };
 
 // The health checks' timing, ContainerPilot's settings (containerpilot.json5
-// reads the same variables with the same defaults). manage reads them only to
-// refuse, at start, a timing that breaks the fencing argument.
+// reads the same variables with the same defaults). manage reads them to
+// refuse, at start, a timing that breaks the fencing argument, to bound the
+// primary's lease (cluster/lease.h), and to register the services again as
+// ContainerPilot does after Consul lost them (cluster/registration.h).
 struct HealthTiming {
-  std::chrono::milliseconds interval{2000};  // HEALTH_INTERVAL (I)
+  std::chrono::milliseconds interval{2000};  // HEALTH_INTERVAL
   std::chrono::milliseconds ttl{7000};       // HEALTH_TTL (T)
   std::chrono::milliseconds timeout{5000};   // HEALTH_TIMEOUT: ContainerPilot kills a pass then
+  // The ${SERVICE_NAME}-primary job's check: PRIMARY_HEALTH_INTERVAL and
+  // PRIMARY_HEALTH_TTL, by default HEALTH_INTERVAL and HEALTH_TTL.
+  std::chrono::milliseconds primary_interval{2000};
+  std::chrono::milliseconds primary_ttl{7000};
+
+  // I in the timing arguments: passes of either job (both fence a primary
+  // that cannot prove it holds the lock) start at most this far apart, or
+  // when the one before ended, if that is later.
+  std::chrono::milliseconds Interval() const { return std::max(interval, primary_interval); }
 };
 
 // The fencing budget of a health pass (README, "Fencing: the timing
 // argument"). Each Consul request of a pass gets kHealthConsulTimeout, the
 // name lookup included; a pass on a primary that has not proven it holds
-// PRIMARY_KEY kProofDeadline after it started is fenced by its watchdog; a
-// fence (kill clients, set read_only) takes at most kFenceBudget. H, the
-// longest from a pass's start to its fence, is their sum with the start-up.
+// PRIMARY_KEY (or that its lease covers it) kProofDeadline after it started
+// is fenced by its watchdog; a fence (kill clients, set read_only) takes at
+// most kFenceBudget. H, the longest from a pass's start to its fence, is their
+// sum with the start-up.
 inline constexpr std::chrono::milliseconds kHealthConsulTimeout{1000};
 inline constexpr std::chrono::milliseconds kProofDeadline{2400};
 inline constexpr std::chrono::milliseconds kFenceBudget{500};
 inline constexpr std::chrono::milliseconds kPassStartUp{100};
 inline constexpr std::chrono::milliseconds kFenceBound =
     kPassStartUp + kProofDeadline + kFenceBudget;
+// P, the longest a pass of the primary runs when it does not fence: its
+// decision (and so the watchdog's disarming) comes within kProofDeadline, and
+// the one request it may send after it, its own heartbeat of the check (the
+// lease's proof, hooks/consul_faults.h), goes only while it still ends within
+// that deadline. So that extra request never delays the next pass.
+inline constexpr std::chrono::milliseconds kPassBound = kPassStartUp + kProofDeadline;
 
 // `manage serve`, the HTTP endpoints for load balancers and monitoring.
 struct ServeSettings {
@@ -144,6 +163,18 @@ struct ServeSettings {
   int port = 8008;                  // SERVE_PORT
   // The facts the endpoints answer from are refreshed twice per
   // HEALTH_INTERVAL (Config::health) and never trusted when older than one.
+};
+
+// The services containerpilot.json5 has ContainerPilot register, for the
+// parts that are not timing (registered again after Consul lost them).
+struct ContainerPilotServices {
+  // The addresses ContainerPilot advertises (CONTAINERPILOT_<JOB>_IP, which it
+  // sets for every hook), else this node's address.
+  std::string service_address;
+  std::string primary_address;
+  // The ${SERVICE_NAME} job's tags as the template renders them, from the raw
+  // FAILOVER_PRIORITY and NO_FAILOVER.
+  std::vector<std::string> service_tags;
 };
 
 struct Config {
@@ -167,15 +198,22 @@ struct Config {
   FailoverSettings failover;
   ServeSettings serve;
   ArchiveSettings archive;
+  ContainerPilotServices containerpilot;
+  // CONSUL_AGENT: a Consul agent runs in this container and shares its fate,
+  // so the primary's session also depends on that agent's serfHealth (and the
+  // primary has no lease; see cluster/lease.h).
+  bool consul_agent = false;
   Env env;  // the environment it was read from (Consul and store settings read it)
 
   // How long a primary stays writable for new connections after a health
   // pass proved it holds the lock (hooks/local_db.h, MakeWritable): until the
   // earliest moment another node could be promoted, T + D - I after the pass,
   // less the time the pass may have taken to prove it. LoadConfig's timing
-  // check makes it longer than I + 0.6 s, so the next pass renews it first.
+  // check makes it longer than max(I, P) + 0.6 s, so the next pass renews it
+  // first. A pass kept writable by the primary's lease gives no more than
+  // that lease proves (hooks/consul_faults.h, KeptByLease).
   std::chrono::milliseconds WriteLease() const {
-    return health.ttl + lock_delay - health.interval - kProofDeadline;
+    return health.ttl + lock_delay - health.Interval() - kProofDeadline;
   }
 
   // Every secret of the configuration (passwords, the Consul ACL token), for

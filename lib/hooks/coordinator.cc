@@ -7,6 +7,7 @@
 #include "cluster/errant.h"
 #include "cluster/failover_loop.h"
 #include "cluster/primary_lock.h"
+#include "hooks/consul_faults.h"
 #include "hooks/failover.h"
 #include "hooks/failover_parts.h"
 #include "hooks/file_lock.h"
@@ -211,6 +212,10 @@ Result<Outcome> Coordinate(Deps& deps, cluster::NodeState& state, const Failover
   in.now = deps.clock->Now();
   in.cooldown = config.failover.cooldown;
   in.forced = options.forced;
+  // Consul lost its state: the last primary may still be writable for a
+  // while, and takes the lock back itself (consul_faults.h).
+  in.lock_missing_for = LockMissingFor(deps, state, *view);
+  in.lock_loss_grace = cluster::LockLossGrace(LeaseTiming(config));
   cluster::FailoverDecision gate = cluster::DecideFailover(in);
   if (gate.gate != cluster::FailoverGate::kProceed) {
     deps.log.Info("no failover", {{"reason", gate.reason}});

@@ -1,11 +1,12 @@
 // FenceWatchdog: bounds how long a health pass on a primary can go without
 // proving that it still holds PRIMARY_KEY, whatever it is stuck on (Consul,
 // DNS, a mysqld query that hangs). Armed when the pass starts; unless the pass
-// proves the lock (and so may make mysqld writable) within kProofDeadline, a
-// thread of its own fences mysqld through a connection it opened when armed,
-// and ends the process: ContainerPilot's timeout never kills a pass that has
-// not fenced. While armed it owns deps.may_unfence: once it fired, nothing in
-// the pass may make mysqld writable. Thread-safe; one per pass.
+// proves the lock, or that the primary's lease covers it (consul_faults.h),
+// and so may keep mysqld writable, within kProofDeadline, a thread of its own
+// fences mysqld through a connection it opened when armed, and ends the
+// process: ContainerPilot's timeout never kills a pass that has not fenced.
+// While armed it owns deps.may_unfence: once it fired, nothing in the pass may
+// make mysqld writable. Thread-safe; one per pass.
 #pragma once
 
 #include <chrono>

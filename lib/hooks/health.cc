@@ -4,8 +4,9 @@
 //   replica  replicate from the lock holder, read_only ON, lag within bounds
 // Exit 0 means "healthy in my role"; ContainerPilot then heartbeats the check.
 //
-// Cost on the steady path: one local query round-trip set and two Consul
-// requests (read PRIMARY_KEY; renew on the primary) on loopback.
+// Cost on the steady path: one local query round-trip set and one Consul
+// request (read PRIMARY_KEY); the primary also renews its session and
+// heartbeats its check (its lease, consul_faults.h).
 #include <fmt/format.h>
 
 #include <optional>
@@ -13,6 +14,7 @@
 #include "cluster/node_state.h"
 #include "cluster/primary_lock.h"
 #include "cluster/role.h"
+#include "hooks/consul_faults.h"
 #include "hooks/errant.h"
 #include "hooks/failover.h"
 #include "hooks/fence_watchdog.h"
@@ -26,12 +28,16 @@
 namespace manage::hooks {
 namespace {
 
+// A pass the lease keeps writable still fails: see KeptByLease.
+constexpr char kUnderLease[] = "not fenced: the primary's lease covers this pass";
+
 // The health of the ${SERVICE_NAME}-primary job: does our session hold the lock?
 // On a node that was primary, a "no" (or no answer) also fences it, as the
 // main pass does. Two independent checks matter after a freeze: the pass that
 // was frozen mid-run is killed by its timeout on resume, and the next one is a
 // whole interval away; the other job's pass usually runs at once.
 Status PrimaryOnly(Deps& deps, cluster::NodeState& state) {
+  const auto pass_start = deps.clock->SinceBoot();
   cluster::PrimaryLock lock(deps.config, deps.consul, &state);
   auto view = lock.Read();
   std::string mine = state.Session();
@@ -44,6 +50,10 @@ Status PrimaryOnly(Deps& deps, cluster::NodeState& state) {
                           : Status::FailedPrecondition("not the primary (the lock is free)");
   if (state.LastRole() == cluster::Role::kPrimary) {
     auto db = ConnectLocal(deps);
+    if (db.ok() && !view.ok() &&
+        KeptByLease(deps, state, *db, s, pass_start, LeasePass::kPrimary)) {
+      return s.Annotate(kUnderLease);
+    }
     if (db.ok()) (void)EnsureReadOnly(deps, *db, true, "fenced: " + s.message());
   }
   return s;
@@ -61,8 +71,24 @@ bool Designated(const Deps& deps, const cluster::LockView& view) {
   return d.ok() && d->candidate == deps.config->NodeName();
 }
 
+// The health of a node that no primary holds the lock for: it keeps its data
+// for the failover, which considers every registered node that answers.
+Status OrphanHealth(Deps& deps, LocalDb& db, cluster::NodeState& state,
+                    const cluster::LockView& view, const mysql::ReplicaStatus& replica) {
+  MANAGE_RETURN_IF_ERROR(CheckOwnErrant(deps, db, state, replica));
+  if (!replica.configured && view.value.empty() && state.LastRole() == cluster::Role::kPrimary) {
+    // The lock names nobody (Consul lost it, or a release without a name): a
+    // former primary with no replica role is a failover candidate like the
+    // others, and may well be the most advanced. It passes, so that its check,
+    // which a session needs, passes when it is chosen.
+    return Status::Ok();
+  }
+  return CheckReplicaHealth(deps, replica).Annotate("no primary");
+}
+
 Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::PrimaryLock& lock,
-                const cluster::LockView& view, const mysql::ReplicaStatus& replica) {
+                const cluster::LockView& view, const mysql::ReplicaStatus& replica,
+                std::chrono::milliseconds pass_start, bool* under_lease) {
   cluster::RoleInputs in;
   in.lock = view;
   in.my_session = state.Session();
@@ -70,20 +96,41 @@ Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::Pri
   in.last_role = state.LastRole();
   in.origin = state.DataOrigin();
   in.replication_configured = replica.configured;
+  in.lock_missing_for = LockMissingFor(deps, state, view).value_or(std::chrono::milliseconds(0));
+  in.lock_loss_grace = cluster::LockLossGrace(LeaseTiming(*deps.config));
+  in.lease_running = !view.present && OwnLeaseRunning(deps, state);
   cluster::RoleDecision d = cluster::DecideRole(in);
   deps.log.Debug("role decision", {{"reason", d.reason}});
+  const bool new_holder = LockHolderChanged(state, view);
+  if ((new_holder || !view.present) && in.last_role != cluster::Role::kUnknown &&
+      d.action != cluster::RoleAction::kAcquire) {
+    // Consul lost its state, this node's service with it, and ContainerPilot
+    // never registers it again: without it the node is never passing again.
+    (void)RegisterNodeService(deps);
+  }
   if (Designated(deps, view) && d.action != cluster::RoleAction::kKeepPrimary) {
     SpawnFailoverIfIdle(deps, state, "this node is designated as the new primary");
   }
 
   switch (d.action) {
     case cluster::RoleAction::kKeepPrimary: {
+      const auto renewing = deps.clock->SinceBoot();
       Status renewed = lock.Renew();
-      if (!renewed.ok()) return renewed.Annotate("renewing the primary session");
-      return PrimaryPass(deps, db, state);
+      if (!renewed.ok()) {
+        *under_lease = KeptByLease(deps, state, db, renewed, pass_start, LeasePass::kNode);
+        return renewed.Annotate(*under_lease ? kUnderLease : "renewing the primary session");
+      }
+      MANAGE_RETURN_IF_ERROR(PrimaryPass(deps, db, state));
+      RecordLeaseProof(deps, state, pass_start, renewing);
+      return Status::Ok();
     }
-    case cluster::RoleAction::kAcquire:
-      return TryBecomePrimary(deps, db, state, lock);
+    case cluster::RoleAction::kAcquire: {
+      const auto acquiring = deps.clock->SinceBoot();
+      Status s = TryBecomePrimary(deps, db, state, lock);
+      // It passes without a session only while its check is not registered yet.
+      if (s.ok() && !state.Session().empty()) RecordLeaseProof(deps, state, pass_start, acquiring);
+      return s;
+    }
     case cluster::RoleAction::kFollow:
       MANAGE_RETURN_IF_ERROR(CheckOwnErrant(deps, db, state, replica));
       return ReplicaPass(deps, db, state, d.primary, replica);
@@ -93,17 +140,14 @@ Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::Pri
         // on_change normally starts the failover; this catches a missed event.
         SpawnFailoverIfIdle(deps, state, "no primary holds the lock and nobody coordinates");
       }
-      MANAGE_RETURN_IF_ERROR(CheckOwnErrant(deps, db, state, replica));
-      if (!replica.configured && view.value.empty() && in.last_role == cluster::Role::kPrimary) {
-        // The lock names nobody (Consul lost it, or a release without a
-        // name): a former primary with no replica role is a failover
-        // candidate like the others, and may well be the most advanced.
-        return Status::Ok();
-      }
-      return CheckReplicaHealth(deps, replica).Annotate("no primary");
+      return OrphanHealth(deps, db, state, view, replica);
     case cluster::RoleAction::kWait:
       MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, db, true, d.reason));
       return Status::FailedPrecondition(d.reason);
+    case cluster::RoleAction::kAwaitLastPrimary:
+      MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, db, true, d.reason));
+      deps.log.Info("waiting for the last primary", {{"reason", d.reason}});
+      return OrphanHealth(deps, db, state, view, replica);
   }
   return Status::Internal("unhandled role action");
 }
@@ -136,7 +180,9 @@ Status Health(Deps& deps, const Args& args) {
   }
 
   // A primary's pass fences itself if it cannot prove in time that it holds
-  // the lock, whatever it is stuck on (fence_watchdog.h).
+  // the lock, or that its lease covers it, whatever it is stuck on
+  // (fence_watchdog.h). Both proofs disarm it through MakeWritable.
+  const auto pass_start = deps.clock->SinceBoot();
   std::optional<FenceWatchdog> watchdog;
   if (state.LastRole() == cluster::Role::kPrimary) watchdog.emplace(deps);
   auto db = ConnectLocal(deps);
@@ -145,11 +191,18 @@ Status Health(Deps& deps, const Args& args) {
   cluster::PrimaryLock lock(deps.config, deps.consul, &state);
   Result<cluster::LockView> view =
       replica.ok() ? lock.Read() : Result<cluster::LockView>(replica.status());
-  Status s = view.ok() ? RolePass(deps, *db, state, lock, *view, *replica) : view.status();
-  if (!s.ok() && state.LastRole() == cluster::Role::kPrimary) {
+  if (replica.ok() && !view.ok() &&
+      KeptByLease(deps, state, *db, view.status(), pass_start, LeasePass::kNode)) {
+    return view.status().Annotate(kUnderLease);
+  }
+  bool under_lease = false;
+  Status s = view.ok() ? RolePass(deps, *db, state, lock, *view, *replica, pass_start, &under_lease)
+                       : view.status();
+  if (!s.ok() && !under_lease && state.LastRole() == cluster::Role::kPrimary) {
     // A primary that cannot show, in this pass, that it holds the lock and is
-    // healthy stops taking writes now: whatever failed (Consul unreachable,
-    // session gone, a query), its lock may be gone before the next pass. The
+    // healthy (or that its lease covers the pass, above) stops taking writes
+    // now: whatever failed (Consul unreachable, session gone, a query), its
+    // lock may be gone before the next pass. The
     // next passing pass makes it writable again if it still holds the lock.
     // This is what bounds the time a node can stay writable after losing
     // the lock (README: fencing timing).

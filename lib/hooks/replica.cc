@@ -21,6 +21,14 @@ bool PointsAt(const mysql::ReplicaStatus& s, const SourceAddress& src) {
   return s.configured && s.source_host == src.host && s.source_port == src.port;
 }
 
+// NodeState's record of the source replication was pointed at.
+std::string SourceRecord(const std::string& node, const std::string& host, int port) {
+  return fmt::format("{} {}:{}", node, host, port);
+}
+std::string SourceRecord(const std::string& node, const mysql::ReplicaStatus& s) {
+  return s.configured ? SourceRecord(node, s.source_host, s.source_port) : "";
+}
+
 Status Reconfigure(Deps& deps, LocalDb& db, cluster::NodeState& state, const SourceAddress& source,
                    const mysql::ReplicaStatus& current) {
   const MySqlSettings& m = deps.config->mysql;
@@ -103,6 +111,7 @@ Status EnsureReplicatingFrom(Deps& deps, LocalDb& db, cluster::NodeState& state,
     MANAGE_RETURN_IF_ERROR(state.SetRole(cluster::Role::kReplica));
   }
   if (PointsAt(*current, source)) {
+    (void)state.SetReplicationSource(SourceRecord(source.node, source.host, source.port));
     // Right source; start threads that are down without an error (after a
     // restart, mysqld boots with skip_slave_start).
     bool stopped = current->io_running == mysql::ThreadState::kNo &&
@@ -113,12 +122,20 @@ Status EnsureReplicatingFrom(Deps& deps, LocalDb& db, cluster::NodeState& state,
     }
     return Status::Ok();
   }
-  return Reconfigure(deps, db, state, source, *current);
+  MANAGE_RETURN_IF_ERROR(Reconfigure(deps, db, state, source, *current));
+  return state.SetReplicationSource(SourceRecord(source.node, source.host, source.port));
 }
 
 Status ReplicaPass(Deps& deps, LocalDb& db, cluster::NodeState& state,
                    const std::string& primary_node, const mysql::ReplicaStatus& status) {
   MANAGE_RETURN_IF_ERROR(EnsureReadOnly(deps, db, true, "replica of " + primary_node));
+  // Steady state: replication runs from the address this node looked up for
+  // the lock holder last time. Consul is asked again only when that changes
+  // or replication stopped (the primary may have come back elsewhere).
+  const std::string recorded = state.ReplicationSource();
+  if (status.Running() && !recorded.empty() && recorded == SourceRecord(primary_node, status)) {
+    return CheckReplicaHealth(deps, status);
+  }
   auto source = FindNode(deps, primary_node);
   if (!source.ok()) return source.status().Annotate("finding the primary");
   if (!PointsAt(status, *source) || !status.Running()) {
@@ -127,6 +144,7 @@ Status ReplicaPass(Deps& deps, LocalDb& db, cluster::NodeState& state,
     if (!fresh.ok()) return fresh.status();
     return CheckReplicaHealth(deps, *fresh);
   }
+  (void)state.SetReplicationSource(SourceRecord(primary_node, status));
   return CheckReplicaHealth(deps, status);
 }
 

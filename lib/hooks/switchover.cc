@@ -216,6 +216,7 @@ Status PreStop(Deps& deps, const Args& args) {
                 {{"reason", handed.message()}});
   auto db = ConnectLocal(deps);
   if (db.ok()) (void)EnsureReadOnly(deps, *db, true, "clean stop");
+  (void)state.ClearLeaseProof();  // the lock is given up: the proof bounds nothing now
   if (!mine.empty()) (void)deps.consul->DestroySession(mine);
   (void)state.ClearSession();
   return handed;

@@ -23,9 +23,21 @@ a session is created).
 
 Time. --ttl-factor F multiplies every server-side timer: check TTLs, session
 TTL invalidation (exactly 2 x TTL, Consul's SessionTTLMultiplier), lock-delays,
-the deferred output sync and the critical-service reaper. Values reported in
-responses (TTL "10s", LockDelay 15000000000) are never scaled. Blocking-query
-waits are the client's and are not scaled either.
+the deferred output sync, the critical-service reaper and the RPC hold of a
+server without a leader. Values reported in responses (TTL "10s", LockDelay
+15000000000) are never scaled. Blocking-query waits are the client's and are
+not scaled either.
+
+Leader. SIGUSR1 makes the server lose its leader, as a follower does during an
+election; SIGUSR2 elects one again. Without a leader, every request that needs
+one (everything but /v1/agent/* and /v1/status/*) is held for the RPC hold
+timeout (7 s) and answered 500 "No cluster leader", unless a leader is elected
+meanwhile (consul: agent/consul/rpc.go forward). The agent's own endpoints
+answer at once: check updates reset TTL timers and change the agent's status,
+which reaches the catalog only once a leader is back, as do registrations and
+deregistrations (anti-entropy needs a leader). Session TTL timers stop with
+the leader and a new leader starts them again from the full 2 x TTL (consul:
+leader.go initializeSessionTimers); nothing is invalidated without a leader.
 
 Endpoints: /v1/status/leader|peers; /v1/agent/service/register|deregister;
 /v1/agent/check/update|pass|warn|fail; /v1/health/service/<name> and
@@ -38,8 +50,10 @@ tokens (X-Consul-Token, ?token) are accepted and ignored; ACLs are disabled.
 
 Not modelled: checks other than TTL (registering one is refused), other
 nodes and datacenters, the agent's own /v1/agent/services|checks views,
-tombstone reaping, and HTTP chunked framing of large answers (every answer
-carries a Content-Length).
+tombstone reaping, HTTP chunked framing of large answers (every answer
+carries a Content-Length), ?stale reads (held like the others without a
+leader), and the agent's local view of a service registered while there is no
+leader (its check is unknown to /v1/agent/check/* until the leader is back).
 """
 
 import argparse
@@ -77,6 +91,8 @@ DEREGISTER_MIN = 60 * SECOND  # consul: check_deregister_interval_min
 KV_MAX_VALUE_SIZE = 512 * 1024  # consul: default kv_max_value_size
 DEFAULT_QUERY_TIME = 300.0  # consul: blocking query default wait (s)
 MAX_QUERY_TIME = 600.0  # consul: blocking query maximum wait (s)
+RPC_HOLD_TIMEOUT = 7.0  # consul: default rpc_hold_timeout (s)
+NO_LEADER = "No cluster leader"  # consul: structs.ErrNoLeader
 
 # A fresh 1.9 dev agent had applied 13 raft entries before the first API
 # write of the reference transcript (node created at 11, updated at 13).
@@ -699,6 +715,54 @@ class StateCore:
                         "sessions": 0, "kvs": 0, "tombstones": 0}
         self._seq = 0
         self._watch = {}
+        self._has_leader = threading.Event()
+        self._has_leader.set()
+        self._deferred = []  # agent changes waiting for a leader to sync them
+
+    # ---- leadership
+
+    @property
+    def leader(self):
+        return self._has_leader.is_set()
+
+    def wait_for_leader(self):
+        """consul: rpc.go forward holds a request that needs the leader for
+        rpc_hold_timeout, retrying, then fails with ErrNoLeader."""
+        if not self._has_leader.wait(RPC_HOLD_TIMEOUT * self._factor):
+            raise ApiError(500, NO_LEADER)
+
+    def lose_leader(self):
+        """A follower whose leader is gone: raft applies nothing until one
+        is elected; the session timers stop with the old leader."""
+        with self._lock:
+            self._has_leader.clear()
+            self._leader_lost()
+
+    def elect_leader(self):
+        """A new leader: it starts every session's TTL timer afresh and the
+        agent syncs what changed meanwhile (its checks' status, its services)."""
+        with self._lock:
+            if self._has_leader.is_set():
+                return
+            self._has_leader.set()
+            deferred, self._deferred = self._deferred, []
+            for change in deferred:
+                change()
+            self._leader_elected()
+            self._touch()
+
+    def _leader_lost(self):
+        """Hook for the mixins."""
+
+    def _leader_elected(self):
+        """Hook for the mixins."""
+
+    def _unless_leaderless(self, change):
+        """Runs change now, or once a leader is elected; True when now."""
+        if self._has_leader.is_set():
+            return True
+        self._deferred.append(change)
+        return False
 
     def _next_index(self):
         """Every raft apply takes the next index, even one that fails."""
@@ -805,6 +869,9 @@ class CatalogMixin:
     def register_service(self, svc, definitions, replace_existing):
         """consul: agent.go addServiceInternal, then anti-entropy sync."""
         with self._lock:
+            if not self._unless_leaderless(lambda: self.register_service(
+                    svc, definitions, replace_existing)):
+                return
             old = self._services.get(svc.id)
             checks = [self._new_check(svc, d, i, len(definitions))
                       for i, d in enumerate(definitions)]
@@ -900,6 +967,9 @@ class CatalogMixin:
         """Unknown IDs are a silent no-op with ACLs disabled.
         consul 1.9: agent.go removeServiceLocked only logs a warning."""
         with self._lock:
+            if not self._unless_leaderless(
+                    lambda: self.deregister_service(service_id)):
+                return
             if service_id not in self._agent_services:
                 return
             self._agent_services.discard(service_id)
@@ -967,6 +1037,8 @@ class CatalogMixin:
             check.defer_timer.cancel()
             check.defer_timer = None
         if self._checks.get(check.check_id) is not check:
+            return
+        if not self._unless_leaderless(lambda: self._sync_check(check)):
             return
         if (check.catalog_status, check.catalog_output) == (check.status,
                                                             check.output):
@@ -1220,6 +1292,17 @@ class SessionMixin:
             raise ApiError(500, "Invalid Session TTL '%d', must be between "
                            "[10s=24h0m0s]" % ttl)
         return ttl
+
+    def _leader_lost(self):
+        for session in self._sessions.values():
+            if session.timer is not None:
+                session.timer.cancel()
+                session.timer = None
+
+    def _leader_elected(self):
+        for session in self._sessions.values():
+            if session.ttl:
+                self._start_session_timer(session, parse_go_duration(session.ttl))
 
     def _start_session_timer(self, session, ttl):
         """consul: leader's session timers fire at SessionTTLMultiplier (2)
@@ -1599,7 +1682,7 @@ def bool_param(req, name):
 # ---- status
 
 def handle_status_leader(state, req):
-    return json_response(NODE_ADDRESS + ":8300")
+    return json_response(NODE_ADDRESS + ":8300" if state.leader else "")
 
 
 def handle_status_peers(state, req):
@@ -1962,6 +2045,8 @@ def route(state, method, path, query, body, content_length):
         try:
             if req.get("dc") not in ("", DATACENTER):
                 raise ApiError(500, "No path to datacenter")
+            if not path.startswith(("/v1/agent/", "/v1/status/")):
+                state.wait_for_leader()
             return handler(state, req)
         except ApiError as err:
             return Response(err.status, err.text.encode("utf-8"))
@@ -2076,6 +2161,14 @@ def main(argv=None):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    def leadership(signum, _frame):
+        lost = signum == signal.SIGUSR1
+        (state.lose_leader if lost else state.elect_leader)()
+        print("consul-double: %s" % ("leader lost" if lost else "leader elected"),
+              file=sys.stderr, flush=True)
+    signal.signal(signal.SIGUSR1, leadership)
+    signal.signal(signal.SIGUSR2, leadership)
     worker = threading.Thread(target=server.serve_forever,
                               kwargs={"poll_interval": 0.1}, daemon=True)
     worker.start()

@@ -829,10 +829,14 @@ class ConsulClient:
         self.log = log
 
     def request(self, method, path, body=None):
-        """(status, body bytes); raises OSError when the agent is unreachable."""
+        """(status, body bytes); raises OSError when the agent is unreachable.
+
+        No timeout, as ContainerPilot's Consul client has none (Go's http.Client
+        with no Timeout, cleanhttp's transport): a request to an agent that
+        accepts the connection and never answers blocks the job that sent it."""
         conn_class = (http.client.HTTPSConnection if self.scheme == "https"
                       else http.client.HTTPConnection)
-        conn = conn_class(self.host, self.port, timeout=5)
+        conn = conn_class(self.host, self.port, timeout=None)
         headers = {"X-Consul-Token": self.token} if self.token else {}
         data = None if body is None else json.dumps(body, separators=(",", ":"))
         try:
@@ -1121,7 +1125,7 @@ class Job:
         self.status = ALWAYS_HEALTHY if cfg.name == "containerpilot" else IDLE
         self.stop_wait_event = None  # set when a job waits on our `stopping`
         self.exec_proc = self.check_proc = None
-        self.ever_started = self.last_exit_failed = self._pending_start = False
+        self._pending_start = self._check_due = False
         self._in_maintenance = False
         self.complete = threading.Event()
         self._queue = queue.Queue()
@@ -1193,11 +1197,17 @@ class Job:
 
     def _run_check(self):
         if self.check_proc and self.check_proc.running():
+            # ContainerPilot's Command.Run waits for the run before to end (a
+            # lock held until then): the next check starts as soon as it does.
+            self._check_due = True
             return
         check_name = f"check.{self.name}"
 
         def on_exit(_, code):
             self.bus.publish(Event("exitSuccess" if code == 0 else "exitFailed", check_name))
+            if self._check_due:
+                self._check_due = False
+                self.receive(Event("timerExpired", f"{self.name}.heartbeat"))
         self.check_proc = Process(self.app, check_name, self.cfg.check_args,
                                   self.cfg.check_timeout, False, on_exit)
         self.check_proc.start()
@@ -1288,7 +1298,6 @@ class Job:
     def _start_exec(self):
         self._timeout_event = None
         self._set_status(UNKNOWN)
-        self.ever_started = True
         if not self.cfg.exec_args:
             return
         if self.exec_proc and self.exec_proc.running():
@@ -1296,7 +1305,6 @@ class Job:
             return
 
         def on_exit(_, code):
-            self.last_exit_failed = code != 0
             self.bus.publish(Event("exitSuccess" if code == 0 else "exitFailed", self.name))
         self.exec_proc = Process(self.app, self.name, self.cfg.exec_args,
                                  self.cfg.exec_timeout, self.cfg.raw_logging, on_exit)
@@ -1330,7 +1338,6 @@ class Job:
         self.bus.unsubscribe(self)
         self.complete.set()
         self.bus.publish(Event("stopped", self.name))
-        self.app.job_completed(self)
 
     def kill(self):
         """Last resort at exit: SIGKILL whatever is left of this job."""
@@ -1494,15 +1501,16 @@ def _json_object(body):
 
 
 # --------------------------------------------------------------------------
-# The application ("SIGTERM", "preStart exiting non-zero", reload, maintenance)
+# The application ("SIGTERM", a failed preStart, reload, maintenance)
 # --------------------------------------------------------------------------
 
 class App:
     """Runs one generation of jobs/watches per configuration load.
 
-    containerpilot.md points: "What hooks get" (environment), "SIGTERM",
-    "preStart exiting non-zero makes ContainerPilot exit" and the control plane
-    (reload restarts every job; putenv, putmetric, maintenance).
+    containerpilot.md points: "What hooks get" (environment), "SIGTERM", "A job
+    that exits non-zero (preStart included) does NOT make ContainerPilot exit"
+    and the control plane (reload restarts every job; putenv, putmetric,
+    maintenance).
     """
 
     def __init__(self, config_path, log):
@@ -1513,8 +1521,6 @@ class App:
         self.maintenance = False
         self._env_lock = threading.Lock()
         self._requested = None      # "shutdown" | "reload"
-        self._failed = None         # job whose failure strands a dependent
-        self._stopping = False
         self._control = None
 
     # -- environment ("What hooks get") --
@@ -1536,7 +1542,7 @@ class App:
 
     # -- main loop --
     def run(self):
-        """Runs until SIGTERM, all jobs done, or a stranded preStart; exit code."""
+        """Runs until SIGTERM or all jobs done; the exit code."""
         try:
             self._load()
         except ConfigError as err:
@@ -1564,7 +1570,7 @@ class App:
             reason = self._wait()
             self._stop_generation()
             if reason != "reload" or self._requested == "shutdown":
-                return 1 if reason == "failed" else 0
+                return 0
             self.log.info("Reloading configuration.")
             try:
                 self._load()
@@ -1587,7 +1593,6 @@ class App:
         self.bus = Bus(self.log)
         if self._requested == "reload":
             self._requested = None  # a SIGTERM during the reload still counts
-        self._failed, self._stopping = None, False
         self.maintenance = False
         self.jobs = [Job(c, self, self.bus) for c in self.cfg.jobs]
         by_name = {job.name: job for job in self.jobs}
@@ -1619,14 +1624,11 @@ class App:
         while True:
             if self._requested:
                 return self._requested
-            if self._failed:
-                return "failed"
             if self.jobs and all(job.complete.is_set() for job in self.jobs):
                 return "complete"
             time.sleep(0.05)
 
     def _stop_generation(self):
-        self._stopping = True
         self.bus.publish(SHUTDOWN)
         slowest = max([j.cfg.stop_timeout for j in self.jobs] + [self.cfg.stop_timeout])
         deadline = time.monotonic() + 2 * slowest + 5
@@ -1640,18 +1642,6 @@ class App:
             watch.stop()
         if self.telemetry:
             self.telemetry.stop()
-
-    def job_completed(self, job):
-        """A job halted: if it failed and a `once: exitSuccess` job waits on it,
-        that job can never start; ContainerPilot exits (the preStart rule)."""
-        if self._stopping or not job.last_exit_failed:
-            return
-        for other in self.jobs:
-            waits = other.cfg.start_event == Event("exitSuccess", job.name)
-            if waits and other.cfg.starts_limit == 1 and not other.ever_started:
-                self.log.error(f"{job.name} failed; {other.name} can never start: exiting")
-                self._failed = job
-                return
 
     # -- control plane endpoints --
     def put_environ(self, body):

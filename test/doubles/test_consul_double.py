@@ -227,6 +227,19 @@ class SessionTest(ConsulDoubleTest):
         self.assertFalse(self.session_exists(tied))
         self.assertNotIn("Session", self.kv("leader"))
 
+    def test_service_checks_without_node_checks_tie_to_the_service_check_only(self):
+        # What manage's primary session sends (codec.h, SessionCreateBody).
+        self.register("web-1")
+        tied = self.session(LockDelay="0s", NodeChecks=[],
+                            ServiceChecks=[{"ID": "service:web-1"}])
+        info = self.ok("GET", "/v1/session/info/" + tied)[0]
+        self.assertEqual((info["NodeChecks"], info["ServiceChecks"]),
+                         ([], [{"ID": "service:web-1", "Namespace": ""}]))
+        self.assertNotIn("Checks", info)
+        self.assertTrue(self.acquire("leader", tied))
+        self.ok("PUT", "/v1/agent/check/fail/service:web-1")
+        self.assertFalse(self.session_exists(tied))
+
     def test_create_fails_on_critical_or_unknown_check(self):
         self.register("web-1", status="critical")
         for check, text in (
@@ -396,6 +409,70 @@ class TxnTest(ConsulDoubleTest):
         status, _, text = self.call("PUT", "/v1/txn", [{"KV": {"Verb": "set", "Key": "k"}}] * 65)
         self.assertEqual((status, text),
                          (413, "Transaction contains too many operations (65 > 64)"))
+
+
+class LeaderTest(ConsulDoubleTest):
+    """SIGUSR1: the server loses its leader (an election); SIGUSR2: a leader again."""
+
+    HOLD = 7.0 * FACTOR  # rpc_hold_timeout, scaled
+
+    def leaderless(self):
+        self.proc.send_signal(signal.SIGUSR1)
+        self.assertTrue(poll(lambda: self.ok("GET", "/v1/status/leader") == "", 2))
+
+    def elected(self):
+        self.proc.send_signal(signal.SIGUSR2)
+        self.assertTrue(poll(lambda: self.ok("GET", "/v1/status/leader") != "", 2))
+
+    def test_requests_needing_the_leader_are_held_then_refused(self):
+        self.ok("PUT", "/v1/kv/k", "v")
+        self.leaderless()
+        for method, path in (("GET", "/v1/kv/k"), ("PUT", "/v1/kv/k"),
+                             ("PUT", "/v1/session/create"),
+                             ("GET", "/v1/health/service/web?passing=1")):
+            with self.subTest(path=path):
+                start = time.monotonic()
+                status, _, text = self.call(method, path, "x" if method == "PUT" else None)
+                self.assertEqual((status, text), (500, "No cluster leader"))
+                self.assertGreaterEqual(time.monotonic() - start, self.HOLD * 0.9)
+
+    def test_a_held_request_goes_through_when_a_leader_is_elected(self):
+        self.ok("PUT", "/v1/kv/k", "v")
+        self.leaderless()
+        threading.Timer(self.HOLD / 3, lambda: self.proc.send_signal(signal.SIGUSR2)).start()
+        status, _, text = self.call("GET", "/v1/kv/k?raw")
+        self.assertEqual((status, text), (200, "v"))
+
+    def test_the_agent_answers_heartbeats_and_syncs_them_once_there_is_a_leader(self):
+        self.register("web1", status="passing", ttl="10s")  # 1 s at FACTOR
+        session = self.ok("PUT", "/v1/session/create",
+                          {"TTL": "10s", "LockDelay": "0s",
+                           "Checks": ["serfHealth", "service:web1"]})["ID"]
+        self.assertTrue(self.ok("PUT", "/v1/kv/lock?acquire=" + session, "x"))
+        self.leaderless()
+        # Heartbeats land: nothing changes, well past the check TTL and 2 x TTL.
+        for _ in range(25):
+            self.ok("PUT", "/v1/agent/check/update/service:web1",
+                    {"Status": "passing", "Output": "ok"})
+            time.sleep(0.1)
+        self.elected()
+        self.assertEqual(self.ok("PUT", "/v1/session/renew/" + session)[0]["ID"], session)
+        # Without heartbeats the check turns critical on the agent, but the
+        # session lives on until a leader syncs it.
+        self.leaderless()
+        time.sleep(1.5)
+        self.elected()
+        self.assertTrue(poll(lambda: self.call("GET", "/v1/kv/lock")[2].find(session) < 0, 2))
+        status, _, _ = self.call("PUT", "/v1/session/renew/" + session)
+        self.assertEqual(status, 404)
+
+    def test_session_timers_stop_without_a_leader_and_start_again_in_full(self):
+        session = self.ok("PUT", "/v1/session/create", {"TTL": "10s"})["ID"]  # 2 s at FACTOR
+        self.leaderless()
+        time.sleep(2.5)
+        self.elected()
+        time.sleep(1.0)  # half of a full 2 x TTL from the election
+        self.assertEqual(self.ok("PUT", "/v1/session/renew/" + session)[0]["ID"], session)
 
 
 class ProcessTest(unittest.TestCase):

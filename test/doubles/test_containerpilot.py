@@ -68,6 +68,9 @@ class FakeConsul:
     def __init__(self):
         self.requests = []
         self.services = {}
+        self.state_lost = False  # set: check updates answer as an agent that lost them
+        self.answering = threading.Event()  # cleared: check updates get no answer
+        self.answering.set()
         self._lock = threading.Lock()
         fake = self
 
@@ -80,7 +83,14 @@ class FakeConsul:
                     name = self.path.split("?")[0].rsplit("/", 1)[-1]
                     services = list(fake.services.get(name, []))
                 reply = json.dumps(services).encode() if self.command == "GET" else b""
-                self.send_response(200)
+                status = 200
+                if self.path.startswith("/v1/agent/check/update/"):
+                    fake.answering.wait()
+                if fake.state_lost and self.path.startswith("/v1/agent/check/update/"):
+                    # consul: agent.go updateTTLCheck, for a check it does not know
+                    check = self.path.rsplit("/", 1)[1]
+                    status, reply = 500, f'CheckID "{check}" does not have associated TTL'.encode()
+                self.send_response(status)
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)
@@ -95,6 +105,7 @@ class FakeConsul:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
+        self.answering.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -328,6 +339,47 @@ class RegistrationTest(StandInTestCase):
         self.assertEqual(len(read_lines(standin.path("passes"))), failing_from)
         self.assertEqual(len(self.registrations()), 1)
 
+    def test_never_registers_again_after_consul_lost_the_service(self):
+        # containerpilot.md: once registered, 3.8.0 never registers again; an
+        # agent that lost the service answers every heartbeat with a 500.
+        standin = self.launch(MARKER_SERVICE)
+        open(standin.path("marker"), "w").close()
+        self.assertTrue(wait_until(lambda: len(self.heartbeats()) >= 2), standin.output())
+        self.consul.state_lost = True
+        lost_at = len(self.heartbeats())
+        self.assertTrue(wait_until(lambda: len(self.heartbeats()) >= lost_at + 5),
+                        standin.output())
+        self.assertEqual(len(self.registrations()), 1, standin.output())
+        self.assertIn('does not have associated TTL', standin.output())
+        self.assertIsNone(standin.proc.poll())
+
+    def test_a_check_outlasting_the_interval_is_followed_at_once(self):
+        # commands.go: Run blocks on the previous run's lock, so the next check
+        # starts when the previous one ends, not at the next tick.
+        standin = self.launch("""[{ name: "mysql", port: 3306, interfaces: ["static:127.0.0.2"],
+            health: { exec: ["sh", "-c", "date +%s.%N >> starts; sleep 1.2; date +%s.%N >> ends"],
+                      interval: 1, ttl: 25, timeout: "5s" } }]""")
+        self.assertTrue(wait_until(lambda: len(read_lines(standin.path("starts"))) >= 3, 8),
+                        standin.output())
+        starts = [float(t) for t in read_lines(standin.path("starts"))]
+        ends = [float(t) for t in read_lines(standin.path("ends"))]
+        for end, next_start in zip(ends, starts[1:]):
+            self.assertLess(next_start - end, 0.3, (starts, ends))
+
+    def test_a_heartbeat_that_gets_no_answer_holds_up_the_job(self):
+        # ContainerPilot's Consul client has no timeout: the job waits for the
+        # heartbeat's answer and runs no check meanwhile.
+        standin = self.launch(MARKER_SERVICE)
+        open(standin.path("marker"), "w").close()
+        self.assertTrue(wait_until(lambda: len(self.heartbeats()) >= 2), standin.output())
+        self.consul.answering.clear()
+        time.sleep(0.5)
+        held_at = len(read_lines(standin.path("passes")))
+        time.sleep(1.5)
+        self.assertEqual(len(read_lines(standin.path("passes"))), held_at)
+        self.consul.answering.set()
+        self.assertTrue(wait_until(lambda: len(read_lines(standin.path("passes"))) > held_at + 2))
+
     def test_check_killed_at_timeout_sends_nothing(self):
         self.launch("""[{ name: "mysql", port: 3306, health: {
             exec: ["sh", "-c", "sleep 0.4; echo x >> finished"],
@@ -338,17 +390,24 @@ class RegistrationTest(StandInTestCase):
 
 
 class LifecycleTest(StandInTestCase):
-    def test_prestart_failure_makes_containerpilot_exit_non_zero(self):
+    def test_prestart_failure_leaves_containerpilot_running(self):
+        # containerpilot.md: measured with 3.8.0, still running 200 s after a
+        # failed preStart, nothing registered and no job started.
         standin = self.launch("""[
             { name: "preStart", exec: ["sh", "-c", "exit 3"] },
-            { name: "mysql", exec: ["sh", "-c", "touch started; sleep 30"],
+            { name: "mysql", exec: ["sh", "-c", "touch started; sleep 30"], port: 3306,
+              interfaces: ["static:127.0.0.2"],
+              health: { exec: "true", interval: 0.2, ttl: 25 },
               when: { source: "preStart", once: "exitSuccess" } },
             { name: "onChange", exec: "true",
               when: { source: "watch.mysql-primary", each: "changed" } },
         ]""", watches='[{ name: "mysql-primary", interval: 0.2 }]')
-        code = standin.proc.wait(10)
-        self.assertNotEqual(code, 0, standin.output())
+        self.assertTrue(wait_until(lambda: "preStart exited with error" in standin.output()))
+        time.sleep(2.0)
+        self.assertIsNone(standin.proc.poll(), standin.output())
         self.assertFalse(os.path.exists(standin.path("started")))
+        self.assertEqual(self.registrations(), [])
+        self.assertEqual(standin.terminate(), 0)
 
     def test_once_exit_success_runs_after_the_source_job(self):
         standin = self.launch("""[

@@ -20,6 +20,7 @@ class FakeClock final : public Clock {
   std::chrono::steady_clock::time_point Monotonic() const override {
     return std::chrono::steady_clock::time_point(std::chrono::hours(1)) + elapsed_;
   }
+  std::chrono::milliseconds SinceBoot() const override { return std::chrono::hours(2) + elapsed_; }
   void SleepFor(std::chrono::milliseconds d) override {
     sleeps_.push_back(d);
     Advance(d);

@@ -349,6 +349,52 @@ Result<std::vector<ServiceInstance>> FakeConsul::Health(const std::string& servi
   });
 }
 
+Status FakeConsul::RegisterAgentService(const ServiceRegistration& service) {
+  return Run("RegisterAgentService", service.id, [&]() -> Status {
+    MANAGE_RETURN_IF_ERROR(RequireNonEmpty(service.name, "service name"));
+    const NodeKey key{acting_node_, service.id};
+    const std::string check = "service:" + service.id;
+    if (!checks_.count({acting_node_, check})) {
+      SetCheckStatus(check, service.check_status, acting_node_);
+    }
+    services_[key] = ServiceInstance{service.id,   service.name, acting_node_, service.address,
+                                     service.port, service.tags, false};
+    registrations_[service.id] = service;
+    return Status::Ok();
+  });
+}
+
+Status FakeConsul::UpdateTtlCheck(const std::string& check_id, const std::string& status,
+                                  const std::string& output) {
+  (void)output;
+  return Run("UpdateTtlCheck", check_id, [&]() -> Status {
+    MANAGE_RETURN_IF_ERROR(RequireNonEmpty(check_id, "check ID"));
+    if (!checks_.count({acting_node_, check_id})) {
+      return Status::NotFound("update check " + Quoted(check_id) + ": CheckID \"" + check_id +
+                              "\" does not have associated TTL");
+    }
+    SetCheckStatus(check_id, status, acting_node_);
+    return Status::Ok();
+  });
+}
+
+void FakeConsul::LoseState() {
+  sessions_.clear();
+  kv_.clear();
+  lock_delay_until_.clear();
+  services_.clear();
+  registrations_.clear();
+  for (auto it = checks_.begin(); it != checks_.end();) {
+    it = it->first.second == "serfHealth" ? std::next(it) : checks_.erase(it);
+  }
+}
+
+std::optional<ServiceRegistration> FakeConsul::Registration(const std::string& service_id) const {
+  auto it = registrations_.find(service_id);
+  if (it == registrations_.end()) return std::nullopt;
+  return it->second;
+}
+
 void FakeConsul::RegisterService(ServiceInstance instance) {
   ExpireSessions();
   instance.node = NodeOrDefault(instance.node);

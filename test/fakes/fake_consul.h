@@ -43,6 +43,9 @@ class FakeConsul final : public Consul {
   Status Txn(const std::vector<TxnOp>& ops) override;
   Result<std::vector<ServiceInstance>> Health(const std::string& service,
                                               bool passing_only) override;
+  Status RegisterAgentService(const ServiceRegistration& service) override;
+  Status UpdateTtlCheck(const std::string& check_id, const std::string& status,
+                        const std::string& output) override;
 
   // A client of the agent on `node` sharing this state: its sessions are tied to
   // that node's serfHealth by default. Must not outlive this object.
@@ -61,6 +64,11 @@ class FakeConsul final : public Consul {
                       const std::string& node = "");
   // IDs for the next sessions created, before generated ones.
   void QueueSessionId(std::string id);
+  // A Consul restarted without its state (a dev agent): no services, checks
+  // other than every node's serfHealth, sessions, keys or lock-delays.
+  void LoseState();
+  // The last registration sent for a service ID through RegisterAgentService.
+  std::optional<ServiceRegistration> Registration(const std::string& service_id) const;
 
   enum class Inject {
     kBeforeApply,  // the request never reached Consul
@@ -133,6 +141,7 @@ class FakeConsul final : public Consul {
   std::map<std::string, TimePoint> lock_delay_until_;
   std::map<NodeKey, std::string> checks_;  // status by (node, check ID)
   std::map<NodeKey, ServiceInstance> services_;
+  std::map<std::string, ServiceRegistration> registrations_;
   std::deque<std::string> queued_ids_;
   std::vector<Failure> failures_;
   std::vector<Call> calls_;

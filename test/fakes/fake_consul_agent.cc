@@ -51,6 +51,13 @@ class FakeAgent final : public Consul {
                                               bool passing_only) override {
     return As([&] { return fake_->Health(service, passing_only); });
   }
+  Status RegisterAgentService(const ServiceRegistration& service) override {
+    return As([&] { return fake_->RegisterAgentService(service); });
+  }
+  Status UpdateTtlCheck(const std::string& check_id, const std::string& status,
+                        const std::string& output) override {
+    return As([&] { return fake_->UpdateTtlCheck(check_id, status, output); });
+  }
 
  private:
   template <typename Fn>

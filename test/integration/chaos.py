@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Chaos test: a three-node cluster under writes, its primary killed, stopped or frozen.
+"""Chaos test: a three-node cluster under writes, its primary or its Consul faulted round after round.
 
 Starts a local cluster with the harness (its own base directory, its own
 Consul, nodes on 127.0.0.N) with SEMI_SYNC=on, ERRANT_POLICY=reclone and the
@@ -14,24 +14,29 @@ shipped timing defaults, every node under a restart policy like Docker's
   - probers read `SELECT @@read_only` on every node and the PRIMARY_KEY
     holder in Consul every 100 ms.
 
-Each round applies one fault to the current primary, one of FAULTS (below):
-`kill` (SIGKILL of the whole node, then started again once another node is
-the writable primary), `term` (SIGTERM to ContainerPilot, a clean stop;
-started again likewise), `stop` (SIGSTOP of the whole node for longer than
-the health TTL plus the lock-delay, then SIGCONT; not restarted by the test),
-`errant` (a write on a replica, which the cluster never gets, then a kill) or
-`lag` (a replica's SQL thread held back by a table lock while writes go on,
-then a kill; the lock goes a few seconds later). The round then waits until
-the cluster has converged: every node passing, exactly one writable node and
-it holds the lock, the old primary back as a replica, the same GTID position
-everywhere, the same table checksum everywhere, and every acknowledged row on
-the primary.
+Each round applies one fault, one of FAULTS (below, one entry per kind): to
+the current primary, `kill` (SIGKILL of the whole node, then started again
+once another node is the writable primary), `term` (SIGTERM to ContainerPilot,
+a clean stop; started again likewise), `stop` (SIGSTOP of the whole node for
+longer than the health TTL plus the lock-delay, then SIGCONT; not restarted by
+the test), `errant` (a write on a replica, which the cluster never gets, then
+a kill), `lag` (a replica's SQL thread held back by a table lock while writes
+go on, then a kill; the lock goes a few seconds later) or `cutoff` (its relay
+to Consul black-holes until another node is the writable primary); to Consul,
+`consul-reset` (killed and started again without its state), `noleader-short`
+and `noleader-long` (no leader for less, then for more, than the primary's
+lease; a real dev agent is paused instead). The round then waits until the
+cluster has converged: every node passing, exactly one writable node and it
+holds the lock, the old primary back in the role its kind expects, the same
+GTID position everywhere, the same table checksum everywhere, and every
+acknowledged row on the primary.
 
 The table at the end has one row per kind of fault. Exit status: 0 every
 round converged with no writable overlap (whatever the kind, freezes
 included), no write acknowledged without the lock, no acknowledged row lost,
-no divergent node and every old primary rejoined; 1 otherwise; 2 the run
-itself failed (the cluster did not start). Timings are reported against their
+no divergent node, every old primary back in its expected role, and no
+failover or fence where the kind forbids one; 1 otherwise; 2 the run itself
+failed (the cluster did not start). Timings are reported against their
 targets, never enforced. Everything is stopped and deleted at the end, also
 on Ctrl-C.
 """
@@ -80,6 +85,19 @@ FREEZE_SECONDS = HEALTH_TTL + SESSION_LOCK_DELAY + 10
 TIMING = {"SNAPSHOT_INTERVAL": "10s", "STOP_TIMEOUT": "10"}
 CLUSTER_ENV = {"SEMI_SYNC": "on", "ERRANT_POLICY": "reclone"}
 
+# Consul without a leader: the primary's lease covers an outage of up to
+# L - max(I, P) whatever its phase, L being SESSION_TTL + D - max(I, P) - H
+# after the last proof while the agent takes heartbeats (the double without a
+# leader: 11 - 2.5 - 3 = 5.5 s, so 3 s), HEALTH_TTL + D - max(I, P) - H when
+# nothing answers (a paused real agent: 2.5 s, so none in the worst phase);
+# I = 2 s, P = 2.5 s, H = 3 s (lib/core/config.h, cluster/lease.h). Passes
+# come every I = 2 s when Consul answers fast or times out, which adds 1 s to
+# the first and one pass's worth to the second: short outages stay inside,
+# long ones outlast the lease by far.
+SESSION_TTL = shipped_default("lib/core/config.h", r"session_ttl\{(\d+)\}", 10)
+SHORT_OUTAGE = {True: 3.0, False: 1.5}  # by "is the Consul double"
+LONG_OUTAGE = SESSION_TTL + SESSION_LOCK_DELAY + 4.0
+
 NODES = 3
 PROBE_INTERVAL = 0.1   # seconds between two probes of one node, or of Consul
 PROBE_TIMEOUT = 0.3    # a node that does not answer within this is "unknown"
@@ -93,6 +111,7 @@ START_TIMEOUT = 300    # for the cluster to assemble at the start
 KILL_P50_TARGET, KILL_P95_TARGET, TERM_MAX_TARGET = 10.0, 15.0, 3.0
 
 WRITABLE, READ_ONLY, UNKNOWN = "writable", "read-only", "unknown"
+MISSING = "missing"  # a Consul sample: PRIMARY_KEY does not exist (Consul lost its state)
 
 CREATE_TABLE = ("CREATE TABLE IF NOT EXISTS chaos "
                 "(id BIGINT PRIMARY KEY, node VARCHAR(64), t DOUBLE)")
@@ -113,7 +132,7 @@ class Sample:
     answered, and the answer."""
     t_start: float
     t_end: float
-    value: str  # a node: WRITABLE, READ_ONLY or UNKNOWN; Consul: holder, None or UNKNOWN
+    value: str  # a node: WRITABLE, READ_ONLY or UNKNOWN; Consul: holder, None, MISSING or UNKNOWN
 
 
 @dataclass
@@ -125,12 +144,18 @@ class Write:
     acked: bool
 
 
-@dataclass
+@dataclass(frozen=True)
 class Fault:
     """One kind of round: what it does to the cluster (a Chaos method taking the
-    primary and the Round), and a line for --help."""
+    primary and the Round), a line for --help, and what each round of it must
+    show besides the checks every round passes (no writable overlap, no write
+    acknowledged without the lock, no row lost, no divergent node)."""
     apply: object
     help: str
+    failover: bool = True  # True: another node must take over; False: none may; None: either
+    fence: bool = None  # False: the old primary must never answer read_only=1
+    consul: bool = False  # acts on Consul itself: needs an agent this run started
+    relays: bool = False  # needs every node's own relay to Consul
 
 
 # The errant write's id: far from the writer's, one per round.
@@ -160,6 +185,9 @@ class Round:
     longest_overlap_ms: int = 0
     overlap_evidence: list = None
     acks_without_lock: int = 0
+    t_converged: float = None
+    outage: float = None  # longest time without an acknowledged write, fault to convergence
+    old_fenced: bool = False  # the old primary answered read_only=1 after the fault
 
 
 # ---------------------------------------------------------------- load and probes
@@ -215,7 +243,8 @@ class NodeProber(Ticker):
 
 
 class HolderProber(Ticker):
-    """Reads who holds PRIMARY_KEY in Consul: a node name, or None when nobody does."""
+    """Reads who holds PRIMARY_KEY in Consul: a node name, None when nobody does,
+    MISSING when the key itself is gone."""
 
     def __init__(self, cluster):
         super().__init__("probe-consul")
@@ -224,9 +253,10 @@ class HolderProber(Ticker):
     def probe(self):
         t_sent = time.monotonic()
         try:
-            return t_sent, self.cluster.primary_name()
+            value, session = self.cluster.consul.kv(f"{self.cluster.service}-primary")
         except Exception:  # Consul unreachable or answering nonsense
             return t_sent, UNKNOWN
+        return t_sent, MISSING if value is None else (value if session else None)
 
 
 class Writer(threading.Thread):
@@ -335,7 +365,7 @@ def close_quietly(conn):
 class Chaos:
     """The cluster, its load and probes, and the faults applied to it."""
 
-    def __init__(self, base, first_ip, out, seed=0):
+    def __init__(self, base, first_ip, out, seed=0, kinds=()):
         self.out = out
         self.seed = seed
         self.consul = Consul(base)
@@ -347,8 +377,13 @@ class Chaos:
         self.lost_at_last_check = None
         self.t_begin = time.monotonic()
         self.consul.start()
+        if self.consul.faults and any(FAULTS[k].consul for k in kinds):
+            self.consul.stop()
+            raise RuntimeError(f"cannot inject Consul faults: {self.consul.faults}")
+        self.short_outage = SHORT_OUTAGE[self.consul.is_double()]
         self.cluster = Cluster(self.consul, base, "mysql", first_index=first_ip,
-                               extra_env=dict(CLUSTER_ENV))
+                               extra_env=dict(CLUSTER_ENV),
+                               relays=any(FAULTS[k].relays for k in kinds))
         self.cluster.timing = dict(TIMING)
 
     def say(self, text):
@@ -408,9 +443,11 @@ class Chaos:
             self.say(f"round {number}: {kind} {old.name}")
             FAULTS[kind].apply(self, old, r)
             deadline = time.monotonic() + ROUND_TIMEOUT
-            primary = self.wait_converged(old, deadline)
+            replaced = FAULTS[kind].failover
+            primary = self.wait_converged(old, deadline, replaced)
+            r.t_converged = time.monotonic()
             r.new_primary = primary.name
-            r.rejoined = primary is not old and old.state("role") == "replica"
+            r.rejoined = back_as_expected(replaced, primary is old, old.state("role"))
             r.divergent, r.lost, gtid_problem = self.check_data(primary, deadline)
             if gtid_problem:
                 raise RoundFailed(gtid_problem)
@@ -472,6 +509,32 @@ class Chaos:
         finally:
             close_quietly(conn)
 
+    def fault_cutoff(self, old, r):
+        r.t_fault = time.monotonic()
+        old.relay.cut()
+        try:
+            self.wait_new_primary(old)
+        finally:
+            old.relay.heal()
+
+    def fault_consul_reset(self, old, r):
+        r.t_fault = time.monotonic()
+        self.consul.restart_empty()
+
+    def fault_noleader_short(self, old, r):
+        self.without_leader(r, self.short_outage)
+
+    def fault_noleader_long(self, old, r):
+        self.without_leader(r, LONG_OUTAGE)
+
+    def without_leader(self, r, seconds):
+        r.t_fault = time.monotonic()
+        self.consul.lose_leader()
+        try:
+            time.sleep(seconds)
+        finally:
+            self.consul.elect_leader()
+
     def wait_new_primary(self, old):
         def new_primary():
             primary = self.writable_holder()
@@ -479,18 +542,19 @@ class Chaos:
         wait_for(f"a writable primary other than {old.name}", new_primary,
                  timeout=ROUND_TIMEOUT, interval=0.1)
 
-    def wait_converged(self, old, deadline):
+    def wait_converged(self, old, deadline, failover=True):
         """Waits until convergence() finds the cluster settled; the primary."""
         why = "not checked yet"
         while time.monotonic() < deadline:
-            why, primary = self.convergence(old)
+            why, primary = self.convergence(old, failover)
             if primary:
                 return primary
             time.sleep(0.5)
         raise RoundFailed(f"not converged within {ROUND_TIMEOUT}s: {why}")
 
-    def convergence(self, old):
-        """("", primary) once the cluster has settled, else (what is missing, None)."""
+    def convergence(self, old, failover=True):
+        """("", primary) once the cluster has settled, else (what is missing, None).
+        The old primary must be back as Fault.failover expects (back_as_expected)."""
         for node in self.nodes:
             if node.supervisor_gave_up:
                 raise RoundFailed(node.supervisor_gave_up)
@@ -509,8 +573,9 @@ class Chaos:
         holder = self.cluster.primary_name()
         if holder != writable[0]:
             return f"{writable[0]} is writable but the lock holder is {holder}", None
-        if old and old.state("role") != "replica":
-            return f"{old.name}'s role is {old.state('role')!r}, not 'replica'", None
+        if old and not back_as_expected(failover, holder == old.name, old.state("role")):
+            return (f"{old.name}'s role is {old.state('role')!r} and {holder} holds the lock: "
+                    f"it did not {EXPECTED_ROLE[failover]} yet"), None
         return "", self.node(holder)
 
     def check_data(self, primary, deadline):
@@ -555,6 +620,10 @@ class Chaos:
         """Seconds from the fault to the first sample of another node answering read_only=0."""
         if r.old is None:
             return None
+        if not FAULTS[r.kind].failover:
+            return writable_again(self.probers, r.old, r.t_fault,
+                                  r.t_converged or r.t_end or time.monotonic(),
+                                  r.window_end or time.monotonic())
         times = [s.t_end for name, p in self.probers.items() if name != r.old
                  for s in list(p.samples) if s.t_start >= r.t_fault and s.value == WRITABLE]
         return min(times) - r.t_fault if times else None
@@ -564,7 +633,7 @@ class Chaos:
         for i, r in enumerate(rounds):
             r.window_end = rounds[i + 1].t_fault if i + 1 < len(rounds) else t_stop
             r.failover = r.old is not None and any(
-                s.value not in (None, UNKNOWN, r.old) for s in self.holder.samples
+                s.value not in (None, UNKNOWN, MISSING, r.old) for s in self.holder.samples
                 if r.t_fault <= s.t_start <= r.window_end)
             r.writable_after = self.writable_after(r)
             if r.t_thaw is not None and r.t_end is not None:
@@ -574,6 +643,11 @@ class Chaos:
                 self.probers, self.t_begin, r.t_fault, r.window_end)
             r.acks_without_lock = len(acks_without_lock(self.writer.writes, self.holder.samples,
                                                         r.t_fault, r.window_end))
+            if r.t_converged is not None:
+                r.outage = write_outage(self.writer.writes, r.t_fault, r.t_converged)
+                r.old_fenced = r.old in self.probers and any(
+                    s.value == READ_ONLY for s in self.probers[r.old].samples
+                    if r.t_fault <= s.t_start <= r.t_converged)
 
     def save_samples(self, path):
         """Every write and probe sample as JSON, for a closer look at a kept run."""
@@ -617,10 +691,55 @@ class Chaos:
 FAULTS = {
     "kill": Fault(Chaos.fault_kill, "SIGKILL the primary's node, start it again later"),
     "term": Fault(Chaos.fault_term, "SIGTERM the primary's ContainerPilot (a clean stop)"),
-    "stop": Fault(Chaos.fault_stop, "freeze the primary's node (SIGSTOP), then thaw it"),
+    "stop": Fault(Chaos.fault_stop, "freeze the primary's node (SIGSTOP) longer than "
+                  "HEALTH_TTL + lock-delay, then thaw it"),
     "errant": Fault(Chaos.fault_errant, "write on a replica only, then kill the primary"),
     "lag": Fault(Chaos.fault_lag, "hold a replica's SQL thread back, then kill the primary"),
+    "cutoff": Fault(Chaos.fault_cutoff, "cut the primary alone off from Consul until another "
+                    "node is writable", relays=True),
+    "consul-reset": Fault(Chaos.fault_consul_reset, "kill Consul and start it again without "
+                          "its state", failover=False, consul=True),
+    "noleader-short": Fault(Chaos.fault_noleader_short, "Consul without a leader for less "
+                            "than the primary's lease", failover=False, fence=False, consul=True),
+    "noleader-long": Fault(Chaos.fault_noleader_long, "Consul without a leader for longer "
+                           "than the primary's lease", failover=None, consul=True),
 }
+
+
+# What Report.problems() says an old primary did not do, by Fault.failover.
+EXPECTED_ROLE = {True: "rejoin as a replica", False: "stay the primary",
+                 None: "come back as the primary or a replica"}
+
+
+def back_as_expected(failover, old_is_primary, old_role):
+    """Is the old primary back in the role its kind expects (Fault.failover)?"""
+    if failover:
+        return not old_is_primary and old_role == "replica"
+    if failover is False:
+        return old_is_primary
+    return old_is_primary or old_role == "replica"
+
+
+def writable_again(probers, old, t_fault, t_end, t_last=None):
+    """Seconds from the fault to a writable primary for kinds the old primary may
+    survive: 0 when the old primary never answered anything but read_only=0 up
+    to t_end (convergence); else to the first read_only=0 answer of any node
+    after its first other answer, up to t_last (default t_end): the cluster may
+    have converged between two probes."""
+    samples = [s for s in list(probers[old].samples) if t_fault <= s.t_start <= t_end]
+    lost = next((s.t_end for s in samples if s.value != WRITABLE), None)
+    if lost is None:
+        return 0.0
+    back = [s.t_end for p in probers.values() for s in list(p.samples)
+            if s.t_start >= lost and s.t_end <= (t_last or t_end) and s.value == WRITABLE]
+    return min(back) - t_fault if back else None
+
+
+def write_outage(writes, t_from, t_to):
+    """The longest time in [t_from, t_to] without an acknowledged write."""
+    acks = sorted(w.t_ack for w in writes if w.acked and t_from <= w.t_ack <= t_to)
+    edges = [t_from, *acks, t_to]
+    return max(b - a for a, b in zip(edges, edges[1:]))
 
 
 def fenced_after_resume(samples, t_thaw, t_end):
@@ -696,6 +815,19 @@ def acks_without_lock(writes, holder_samples, t_from=None, t_to=None):
             and holders.held(w.node, w.t_send, w.t_ack) is False]
 
 
+def acks_while_lock_lost(writes, holder_samples):
+    """Acknowledged writes that count as acknowledged without the lock only
+    because Consul had lost PRIMARY_KEY meanwhile (MISSING samples, which
+    acks_without_lock skips): the last primary cannot know before its next
+    pass, and nobody else may take the lock for a while (README: Consul
+    restarted without its state). Counted apart; overlaps and lost rows still
+    catch any harm."""
+    strict = Holders(holder_samples, skip=(UNKNOWN,))
+    lenient = Holders(holder_samples)
+    return [w for w in writes if w.acked and strict.held(w.node, w.t_send, w.t_ack) is False
+            and lenient.held(w.node, w.t_send, w.t_ack) is not False]
+
+
 def late_acks(writes, holder_samples):
     """Acknowledged writes whose node held PRIMARY_KEY when they were sent but
     not when they were acknowledged (see acks_without_lock)."""
@@ -707,8 +839,8 @@ def late_acks(writes, holder_samples):
 class Holders:
     """The known answers of the Consul prober, searchable by time."""
 
-    def __init__(self, samples):
-        self.known = [s for s in samples if s.value != UNKNOWN]
+    def __init__(self, samples, skip=(UNKNOWN, MISSING)):
+        self.known = [s for s in samples if s.value not in skip]
         self.ends = [s.t_end for s in self.known]
         self.starts = [s.t_start for s in self.known]
 
@@ -741,6 +873,7 @@ class Report:
     longest_overlap_ms: int = 0
     acks_without_lock: int = 0  # over the whole run
     late_acks: int = 0  # acknowledged after the node lost the lock, committed before
+    lost_lock_acks: int = 0  # acknowledged while Consul had lost PRIMARY_KEY
     lost: int = None  # acknowledged ids missing on the final primary
     restarts: dict = None  # node -> supervisor restarts
     gave_up: list = None  # supervisor messages
@@ -761,7 +894,14 @@ class Report:
                 found.append(f"round {r.number} ({r.kind}) did not converge: "
                              + r.error.splitlines()[0])
             elif not r.rejoined:
-                found.append(f"round {r.number} ({r.kind}): {r.old} did not rejoin as a replica")
+                found.append(f"round {r.number} ({r.kind}): {r.old} did not "
+                             + EXPECTED_ROLE[FAULTS[r.kind].failover])
+            fault = FAULTS[r.kind]
+            if fault.failover is False and r.failover:
+                found.append(f"round {r.number} ({r.kind}): a failover, which this fault must "
+                             "not cause")
+            if fault.fence is False and r.old_fenced:
+                found.append(f"round {r.number} ({r.kind}): {r.old} was fenced")
             if r.overlaps:
                 found.append(f"round {r.number} ({r.kind}): {r.overlaps} writable overlaps")
                 found.extend("    " + line for line in r.overlap_evidence or [])
@@ -776,7 +916,8 @@ class Report:
         return found
 
     HEADER = ["kind", "rounds", "failovers", "p50 s", "p95 s", "max s", "overlaps",
-              "longest ms", "acks w/o lock", "lost", "divergent", "rejoins", "fenced max ms"]
+              "longest ms", "acks w/o lock", "lost", "divergent", "rejoins", "fenced max ms",
+              "outage max s"]
 
     def table(self):
         rows = [self.kind_row(kind, self.of_kind(kind))
@@ -799,6 +940,7 @@ class Report:
         """One row of the table (see HEADER) for these rounds."""
         times = [r.writable_after for r in rounds if r.writable_after is not None]
         fenced = [r.fenced_ms for r in rounds if r.fenced_ms is not None]
+        outages = [r.outage for r in rounds if r.outage is not None]
         stats = [f"{percentile(times, p):.1f}" for p in (50, 95, 100)] if times else ["-"] * 3
         return [kind, str(len(rounds)), str(sum(r.failover for r in rounds)), *stats,
                 str(sum(r.overlaps for r in rounds)),
@@ -807,7 +949,8 @@ class Report:
                 str(sum(r.lost for r in rounds)),
                 str(sum(r.divergent for r in rounds)),
                 f"{sum(r.rejoined for r in rounds)}/{len(rounds)}",
-                f"{max(fenced):.0f}" if fenced else "-"]
+                f"{max(fenced):.0f}" if fenced else "-",
+                f"{max(outages):.1f}" if outages else "-"]
 
     def targets(self):
         """Lines on the timing targets (reported, not enforced)."""
@@ -831,9 +974,14 @@ class Report:
         lines = [f"seed {self.seed}; {len(self.rounds)} of {self.planned} rounds; writes "
                  f"{self.writes_acked} acknowledged, {self.writes_failed} failed; "
                  f"{self.late_acks} acknowledged late (sent to the lock holder, answered "
-                 f"after it lost the lock: committed before, see acks_without_lock)",
-                 "p50/p95/max: seconds from the fault to another node answering read_only=0; "
-                 "fenced: ms from SIGCONT to the old primary fenced",
+                 f"after it lost the lock: committed before, see acks_without_lock); "
+                 f"{self.lost_lock_acks} acknowledged by the last primary while Consul had "
+                 f"lost the lock (see acks_while_lock_lost)",
+                 "p50/p95/max: seconds from the fault to another node answering read_only=0 "
+                 "(kinds that may keep their primary: to any node answering read_only=0 after the "
+                 "old primary first answered otherwise, 0 if it never did); fenced: ms from "
+                 "SIGCONT to the old primary fenced; outage: the longest time without an "
+                 "acknowledged write, from the fault to convergence",
                  "", self.table(), ""]
         lines += self.targets()
         if self.restarts:
@@ -854,12 +1002,18 @@ def plan_rounds(rng, count, kinds, sequence):
     return [rng.choice(kinds) for _ in range(count)]
 
 
+def default_kinds():
+    """Every kind, but Consul's own faults only with a Consul the run starts."""
+    external = bool(os.environ.get("CONSUL_HTTP_ADDR"))
+    return [k for k in FAULTS if not (external and FAULTS[k].consul)]
+
+
 def run(rounds=9, seed=None, kinds=None, sequence=None, keep=False, first_ip=60,
         settle=5.0, out=sys.stdout):
     """Runs the chaos test; returns its Report (see Report.problems())."""
     if seed is None:
         seed = random.SystemRandom().randrange(1, 2**31)
-    plan = plan_rounds(random.Random(seed), rounds, list(kinds or FAULTS), sequence)
+    plan = plan_rounds(random.Random(seed), rounds, list(kinds or default_kinds()), sequence)
     print(f"chaos: seed {seed} (replay with --seed {seed}); rounds: {' '.join(plan)}; "
           f"stop rounds freeze {FREEZE_SECONDS} s (HEALTH_TTL {HEALTH_TTL} + "
           f"SESSION_LOCK_DELAY {SESSION_LOCK_DELAY} + 10)", file=out, flush=True)
@@ -867,7 +1021,11 @@ def run(rounds=9, seed=None, kinds=None, sequence=None, keep=False, first_ip=60,
     base = make_base_dir("manage-chaos-")
     chaos = None
     try:
-        chaos = Chaos(base, first_ip, out, seed)
+        try:
+            chaos = Chaos(base, first_ip, out, seed, kinds=set(plan))
+        except RuntimeError as e:
+            report.error = str(e)
+            return report
         try:
             chaos.start()
         except (TimeoutError, RoundFailed, RuntimeError) as e:
@@ -904,6 +1062,7 @@ def summarize(chaos, report, t_stop):
                                                              chaos.t_begin, t_stop)
     report.acks_without_lock = len(acks_without_lock(writes, chaos.holder.samples))
     report.late_acks = len(late_acks(writes, chaos.holder.samples))
+    report.lost_lock_acks = len(acks_while_lock_lost(writes, chaos.holder.samples))
     report.lost = chaos.lost_at_last_check
     report.restarts = {n.name: len(n.restarts) for n in chaos.nodes}
     report.gave_up = [n.supervisor_gave_up for n in chaos.nodes if n.supervisor_gave_up]
@@ -918,12 +1077,15 @@ def parse_kinds(text):
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="kinds of fault:\n" + "\n".join(f"  {name:15} {fault.help}"
+                                              for name, fault in FAULTS.items()))
     p.add_argument("--kills", type=int, default=9, help="rounds of faults (default 9)")
     p.add_argument("--seed", type=int, help="seed of the random choices (printed; replays a run)")
-    p.add_argument("--kinds", type=parse_kinds, default=list(FAULTS),
-                   help="faults to choose from, e.g. kill,term (default: all); "
-                        + "; ".join(f"{k}: {f.help}" for k, f in FAULTS.items()))
+    p.add_argument("--kinds", type=parse_kinds,
+                   help="faults to choose from, e.g. kill,term (default: all of "
+                   f"{','.join(FAULTS)}; Consul's own only with a Consul the run starts)")
     p.add_argument("--sequence", type=parse_kinds,
                    help="these faults in this order instead of random ones, e.g. kill,term,stop")
     p.add_argument("--settle", type=float, default=5.0,

@@ -120,15 +120,16 @@ class Consul:
         self.pidfile = os.path.join(base_dir, "consul.pid")
         self.owned = False
         self.addr = None
+        self.paused = False
 
-    def start(self):
+    def start(self, port=0):
         existing = os.environ.get("CONSUL_HTTP_ADDR")
         if existing:
             self.addr = existing if "://" in existing else "http://" + existing
             return self
         out = subprocess.run(
-            [os.path.join(DOUBLES, "start-consul"), "--port", "0", "--pidfile", self.pidfile,
-             "--log", os.path.join(self.base_dir, "consul.log")],
+            [os.path.join(DOUBLES, "start-consul"), "--port", str(port), "--pidfile",
+             self.pidfile, "--log", os.path.join(self.base_dir, "consul.log")],
             check=True, capture_output=True, text=True, timeout=60)
         self.addr = out.stdout.strip().splitlines()[-1]
         self.owned = True
@@ -136,9 +137,66 @@ class Consul:
 
     def stop(self):
         if self.owned:
+            self.resume()
             subprocess.run([os.path.join(DOUBLES, "start-consul"), "--stop",
                             "--pidfile", self.pidfile], check=False, timeout=30)
             self.owned = False
+
+    # Faults of Consul itself. Only an agent the tests started can have them:
+    # `faults` says why not otherwise (tests skip, chaos refuses the kinds).
+
+    @property
+    def faults(self):
+        """None when the faults below work, else why they cannot."""
+        return None if self.owned else "Consul is an agent the tests did not start"
+
+    def is_double(self):
+        return "consul_double.py" in self._cmdline()
+
+    def restart_empty(self):
+        """Kills the agent and starts a new one on the same port: a dev agent
+        (or a single server) restarted without its state."""
+        port = int(self.hostport.rsplit(":", 1)[1])
+        pid = self._pid()
+        os.kill(pid, signal.SIGKILL)
+        wait_for("the old Consul to exit", lambda: not os.path.exists(f"/proc/{pid}"),
+                 timeout=30)
+        os.unlink(self.pidfile)
+        self.paused = False
+        self.start(port)
+
+    def lose_leader(self):
+        """The double: a follower without a leader (500 "No cluster leader" after
+        holding each request). A real dev agent cannot lose its leader: it is
+        paused instead (SIGSTOP), so that it does not answer at all."""
+        if self.is_double():
+            os.kill(self._pid(), signal.SIGUSR1)
+        else:
+            os.kill(self._pid(), signal.SIGSTOP)
+            self.paused = True
+
+    def elect_leader(self):
+        """Undoes lose_leader()."""
+        if self.is_double():
+            os.kill(self._pid(), signal.SIGUSR2)
+        else:
+            self.resume()
+
+    def resume(self):
+        if self.paused:
+            os.kill(self._pid(), signal.SIGCONT)
+            self.paused = False
+
+    def _pid(self):
+        with open(self.pidfile) as f:
+            return int(f.read().strip())
+
+    def _cmdline(self):
+        try:
+            with open(f"/proc/{self._pid()}/cmdline", "rb") as f:
+                return f.read().decode(errors="replace")
+        except (OSError, ValueError):
+            return ""
 
     @property
     def hostport(self):
@@ -177,6 +235,44 @@ class Consul:
         return json.loads(body)["ID"]
 
 
+class Relay:
+    """A node's own path to Consul (test/doubles/relay.py) that can black-hole:
+    the node alone cut off from Consul, everyone else unaffected."""
+
+    def __init__(self, upstream, log_path):
+        self.upstream = upstream  # host:port
+        self.log_path = log_path
+        self.proc = None
+        self.hostport = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.join(DOUBLES, "relay.py"), "--upstream", self.upstream],
+            stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True,
+            start_new_session=True)
+        log.close()
+        line = self.proc.stdout.readline()
+        if not line.startswith("relay listening on "):
+            raise RuntimeError(f"relay.py did not start: {line!r}")
+        self.hostport = line.split()[-1]
+        return self
+
+    def cut(self):
+        self.proc.send_signal(signal.SIGUSR1)
+
+    def heal(self):
+        self.proc.send_signal(signal.SIGUSR2)
+
+    def stop(self):
+        if self.proc:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                self.proc.wait(timeout=10)
+            self.proc.stdout.close()
+        self.proc = None
+
+
 class Node:
     """One database node: a ContainerPilot running pre_start, mysqld and the hooks."""
 
@@ -200,7 +296,7 @@ class Node:
         self.restarts = []  # monotonic times of the supervisor's restarts
         self.supervisor_gave_up = None  # why, once it stopped restarting
         self._supervisor = None
-        self.extra_env = {}  # this node's own settings, over the cluster's
+        self.relay = None  # with Cluster(relays=True): this node's path to Consul
 
     @property
     def name(self):
@@ -214,7 +310,7 @@ class Node:
         env.update({
             "PATH": os.path.dirname(c.manage) + ":" + os.environ.get("PATH", ""),
             "SERVICE_NAME": c.service,
-            "CONSUL_HTTP_ADDR": c.consul.hostport,
+            "CONSUL_HTTP_ADDR": self.relay.hostport if self.relay else c.consul.hostport,
             "NODE_IP": self.ip,
             "MYSQL_BIND_ADDRESS": self.ip,
             "CONTAINERPILOT_INTERFACES": f"static:{self.ip}",
@@ -241,6 +337,9 @@ class Node:
     def start(self):
         self.stop_requested = False
         os.makedirs(self.dir, exist_ok=True)
+        if self.cluster.relays and self.relay is None:
+            self.relay = Relay(self.cluster.consul.hostport,
+                               os.path.join(self.dir, "relay.log")).start()
         self.log_file = open(self.log_path, "ab")
         cp = os.path.join(DOUBLES, "run-containerpilot")
         config = os.path.join(REPO, "containerpilot", "containerpilot.json5")
@@ -256,6 +355,9 @@ class Node:
         with self.lock:
             self.stop_requested = True
         if not self.proc:
+            return
+        if self.proc.poll() is not None:  # it exited on its own
+            self._forget_process()
             return
         try:
             if sig == signal.SIGKILL:
@@ -459,8 +561,10 @@ FAST_TIMING = {
 class Cluster:
     """Nodes of one SERVICE_NAME sharing a Consul and a snapshot directory."""
 
-    def __init__(self, consul, base_dir, service="mysql", first_index=1, extra_env=None):
+    def __init__(self, consul, base_dir, service="mysql", first_index=1, extra_env=None,
+                 relays=False):
         self.consul = consul
+        self.relays = relays  # each node reaches Consul through a Relay of its own
         self.base_dir = os.path.join(base_dir, service)
         self.service = service
         self.storage_dir = os.path.join(self.base_dir, "snapshots")
@@ -483,6 +587,9 @@ class Cluster:
     def stop(self):
         for node in self.nodes:
             node.stop(signal.SIGKILL)
+            if node.relay:
+                node.relay.stop()
+                node.relay = None
 
     def primary_name(self):
         value, session = self.consul.kv(f"{self.service}-primary")

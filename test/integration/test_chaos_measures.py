@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chaos  # noqa: E402
-from chaos import READ_ONLY, UNKNOWN, WRITABLE, Sample, Write  # noqa: E402
+from chaos import MISSING, READ_ONLY, UNKNOWN, WRITABLE, Sample, Write  # noqa: E402
 
 TICK = chaos.PROBE_INTERVAL
 
@@ -101,6 +101,16 @@ class ReportTest(unittest.TestCase):
                 report = chaos.Report(seed=1, planned=1, rounds=[r], lost=0)
                 self.assertIn(f"round 1 ({kind}): 1 writable overlaps", report.problems())
 
+    def test_a_failover_or_a_fence_the_kind_forbids_fails_the_run(self):
+        rounds = [chaos.Round(1, "consul-reset", old="a", rejoined=True, failover=True),
+                  chaos.Round(2, "noleader-short", old="a", rejoined=True, old_fenced=True),
+                  chaos.Round(3, "noleader-long", old="a", rejoined=True, failover=True,
+                              old_fenced=True)]
+        problems = chaos.Report(seed=1, planned=3, rounds=rounds, lost=0).problems()
+        self.assertEqual(problems, [
+            "round 1 (consul-reset): a failover, which this fault must not cause",
+            "round 2 (noleader-short): a was fenced"])
+
     def test_the_table_has_a_row_per_kind_that_ran(self):
         rounds = [chaos.Round(i, kind, old="a", rejoined=True)
                   for i, kind in enumerate(["lag", "kill", "lag", "errant"], 1)]
@@ -120,6 +130,70 @@ class FencedAfterResumeTest(unittest.TestCase):
         samples = [Sample(1.05, 1.06, WRITABLE), Sample(1.15, 1.16, READ_ONLY)]
         self.assertAlmostEqual(chaos.fenced_after_resume(samples, 1.0, 9.0), 160, places=3)
         self.assertIsNone(chaos.fenced_after_resume([Sample(1.05, 1.06, UNKNOWN)], 1.0, 9.0))
+
+
+class LockLostTest(unittest.TestCase):
+    """Consul restarted without its state: the key is missing for a while."""
+
+    def holder(self, values):
+        return [Sample(i * 1.0, i * 1.0 + 0.01, v) for i, v in enumerate(values)]
+
+    def test_the_last_primary_acknowledging_while_the_key_is_missing_counts_apart(self):
+        samples = self.holder(["a", UNKNOWN, MISSING, MISSING, "a", "a"])
+        writes = [Write(1, "a", 2.2, 2.3, True), Write(2, "a", 4.5, 4.6, True),
+                  Write(3, "b", 2.5, 2.6, True)]
+        self.assertEqual([w.id for w in chaos.acks_without_lock(writes, samples)], [3])
+        self.assertEqual([w.id for w in chaos.acks_while_lock_lost(writes, samples)], [1])
+
+    def test_another_holder_after_the_loss_still_counts(self):
+        samples = self.holder(["a", MISSING, "b", "b"])
+        writes = [Write(1, "a", 2.5, 2.6, True)]
+        self.assertEqual([w.id for w in chaos.acks_without_lock(writes, samples)], [1])
+        self.assertEqual(chaos.acks_while_lock_lost(writes, samples), [])
+
+
+class RoundMeasuresTest(unittest.TestCase):
+    def test_write_outage_is_the_longest_gap_between_acknowledgements(self):
+        writes = [Write(i, "a", t - 0.01, t, acked) for i, (t, acked) in enumerate(
+            [(0.5, True), (1.0, True), (1.2, False), (4.0, True), (4.5, True), (9.0, True)])]
+        self.assertAlmostEqual(chaos.write_outage(writes, 0.0, 5.0), 3.0)
+        self.assertAlmostEqual(chaos.write_outage(writes, 4.2, 6.0), 1.5)
+        self.assertAlmostEqual(chaos.write_outage([], 1.0, 3.0), 2.0)
+
+    def test_writable_again_is_zero_while_the_old_primary_never_stops(self):
+        probers = {"a": prober([WRITABLE] * 10), "b": prober([READ_ONLY] * 10, 0.05)}
+        self.assertEqual(chaos.writable_again(probers, "a", 0.0, 1.0), 0.0)
+
+    def test_writable_again_counts_from_the_fault_to_the_next_writable_answer(self):
+        # a fenced at its answer at 0.3, writable again from 0.7.
+        probers = {"a": prober([WRITABLE] * 3 + [READ_ONLY] * 4 + [WRITABLE] * 3),
+                   "b": prober([READ_ONLY] * 10, 0.05)}
+        self.assertAlmostEqual(chaos.writable_again(probers, "a", 0.0, 1.0), 0.702)
+        # or another node promoted meanwhile
+        probers["b"] = prober([READ_ONLY] * 5 + [WRITABLE] * 5, 0.05)
+        self.assertAlmostEqual(chaos.writable_again(probers, "a", 0.0, 1.0), 0.552)
+        self.assertIsNone(chaos.writable_again(
+            {"a": prober([WRITABLE, READ_ONLY, READ_ONLY])}, "a", 0.0, 1.0))
+        # converged between two probes: the next answer counts
+        fenced_then_back = {"a": prober([WRITABLE, READ_ONLY, WRITABLE])}
+        self.assertIsNone(chaos.writable_again(fenced_then_back, "a", 0.0, 0.15))
+        self.assertAlmostEqual(chaos.writable_again(fenced_then_back, "a", 0.0, 0.15, 1.0), 0.202)
+
+    def test_each_kind_expects_its_old_primary_back_in_a_role(self):
+        rows = [(True, False, "replica", True), (True, True, "primary", False),
+                (False, True, "primary", True), (False, False, "replica", False),
+                (None, True, "primary", True), (None, False, "replica", True),
+                (None, False, "", False)]
+        for failover, is_primary, role, want in rows:
+            with self.subTest(failover=failover, is_primary=is_primary, role=role):
+                self.assertEqual(chaos.back_as_expected(failover, is_primary, role), want)
+
+    def test_every_kind_is_a_fault_of_the_chaos_run(self):
+        self.assertEqual(list(chaos.FAULTS), ["kill", "term", "stop", "errant", "lag", "cutoff",
+                                              "consul-reset", "noleader-short", "noleader-long"])
+        for name, fault in chaos.FAULTS.items():
+            with self.subTest(name):
+                self.assertIs(getattr(chaos.Chaos, fault.apply.__name__), fault.apply)
 
 
 if __name__ == "__main__":

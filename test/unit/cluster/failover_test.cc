@@ -55,6 +55,34 @@ TEST_CASE("DecideFailover: lock, forced, cooldown only while the last primary is
   }
 }
 
+TEST_CASE("DecideFailover: a missing lock holds every failover back for its grace") {
+  struct Row {
+    const char* name;
+    std::optional<std::chrono::milliseconds> missing_for;
+    bool forced;
+    FailoverGate want;
+  };
+  const Row rows[] = {
+      {"lock present (free)", std::nullopt, false, FailoverGate::kProceed},
+      {"missing, just seen", 0ms, false, FailoverGate::kCooldown},
+      {"missing, forced", 10999ms, true, FailoverGate::kCooldown},
+      {"missing, grace over", 11s, false, FailoverGate::kProceed},
+      {"missing, grace over, forced", 11s, true, FailoverGate::kProceed},
+  };
+  for (const Row& r : rows) {
+    INFO(r.name);
+    FailoverInputs in;
+    in.now = SystemTime{} + 10000s;
+    in.cooldown = 300s;
+    in.forced = r.forced;
+    in.lock_missing_for = r.missing_for;
+    in.lock_loss_grace = 11s;
+    FailoverDecision d = DecideFailover(in);
+    CHECK(d.gate == r.want);
+    CHECK_FALSE(d.reason.empty());
+  }
+}
+
 TEST_CASE("ChooseCandidate: the most advanced wins, never one that lacks another's transactions") {
   SECTION("most advanced by GTID, whatever the priority") {
     auto c = ChooseCandidate(

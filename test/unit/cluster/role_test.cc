@@ -7,6 +7,26 @@
 namespace manage::cluster {
 namespace {
 
+// PRIMARY_KEY is missing (Consul lost its state), seen so for `seen_for` of an
+// 11 s grace; `lease_running`: this node's own lease proof still runs.
+RoleInputs Missing(Role role, std::chrono::milliseconds seen_for, bool replicating = true,
+                   bool lease_running = false) {
+  RoleInputs in{LockView{}, "", "mysql-n1", role, Origin::kInit, replicating};
+  in.lock_missing_for = seen_for;
+  in.lock_loss_grace = std::chrono::seconds(11);
+  in.lease_running = lease_running;
+  return in;
+}
+
+// A free PRIMARY_KEY that exists, seen by a former primary whose lease proof
+// still runs: the lease never matters for a key that exists.
+RoleInputs FreeWithLease(const std::string& last_holder) {
+  RoleInputs in{FreeAfter(last_holder), "", "mysql-n1", Role::kPrimary, Origin::kInit, false};
+  in.lock_loss_grace = std::chrono::seconds(11);
+  in.lease_running = true;
+  return in;
+}
+
 TEST_CASE("DecideRole table") {
   struct Row {
     const char* name;
@@ -47,15 +67,19 @@ TEST_CASE("DecideRole table") {
        RoleAction::kOrphaned,
        ""},
       {"free lock, fresh node",
+       {FreeAfter(""), "", me, Role::kUnknown, Origin::kInit},
+       RoleAction::kAcquire,
+       ""},
+      {"no lock yet (a new cluster), fresh node",
        {LockView{}, "", me, Role::kUnknown, Origin::kInit},
        RoleAction::kAcquire,
        ""},
       {"free lock, existing datadir",
-       {LockView{}, "", me, Role::kUnknown, Origin::kUnknown},
+       {FreeAfter(""), "", me, Role::kUnknown, Origin::kUnknown},
        RoleAction::kAcquire,
        ""},
       {"free lock naming nobody, former primary restored from a snapshot",
-       {LockView{}, "", me, Role::kPrimary, Origin::kSnapshot, true},
+       {FreeAfter(""), "", me, Role::kPrimary, Origin::kSnapshot, true},
        RoleAction::kOrphaned,
        ""},
       {"free lock naming us, role lost", {FreeAfter(me), "", me}, RoleAction::kAcquire, ""},
@@ -68,20 +92,49 @@ TEST_CASE("DecideRole table") {
        RoleAction::kWait,
        ""},
       {"free lock, replica",
-       {LockView{}, "", me, Role::kReplica, Origin::kInit, true},
+       {FreeAfter(""), "", me, Role::kReplica, Origin::kInit, true},
        RoleAction::kOrphaned,
        ""},
       {"free lock, replication configured but role unknown",
-       {LockView{}, "", me, Role::kUnknown, Origin::kUnknown, true},
+       {FreeAfter(""), "", me, Role::kUnknown, Origin::kUnknown, true},
        RoleAction::kOrphaned,
        ""},
       {"free lock, restored from a snapshot, not yet replicating",
-       {LockView{}, "", me, Role::kUnknown, Origin::kSnapshot, false},
+       {FreeAfter(""), "", me, Role::kUnknown, Origin::kSnapshot, false},
        RoleAction::kWait,
        ""},
       {"free lock, restored to a point in time: the first node of a new cluster",
+       {FreeAfter(""), "", me, Role::kUnknown, Origin::kPointInTime, false},
+       RoleAction::kAcquire,
+       ""},
+      {"no lock key yet (a new SERVICE_NAME), restored to a point in time: no grace to wait",
        {LockView{}, "", me, Role::kUnknown, Origin::kPointInTime, false},
        RoleAction::kAcquire,
+       ""},
+      {"lock missing, replica, within the grace", Missing(Role::kReplica, std::chrono::seconds(10)),
+       RoleAction::kAwaitLastPrimary, ""},
+      {"lock missing, replication configured, within the grace",
+       Missing(Role::kUnknown, std::chrono::seconds(0)), RoleAction::kAwaitLastPrimary, ""},
+      {"lock missing, replica, grace over", Missing(Role::kReplica, std::chrono::seconds(11)),
+       RoleAction::kOrphaned, ""},
+      {"lock missing, the last primary (its lease still runs) takes it back at once",
+       Missing(Role::kPrimary, std::chrono::seconds(0), false, true), RoleAction::kAcquire, ""},
+      {"lock missing, a former primary whose lease ran out (demoted while away, or Consul "
+       "gone longer than the lease): waits like the replicas",
+       Missing(Role::kPrimary, std::chrono::seconds(0), false), RoleAction::kAwaitLastPrimary, ""},
+      {"lock missing, a former primary whose lease ran out, grace over: through a failover",
+       Missing(Role::kPrimary, std::chrono::seconds(11), false), RoleAction::kOrphaned, ""},
+      {"lock missing, a replica's lease is no claim on it",
+       Missing(Role::kReplica, std::chrono::seconds(0), true, true), RoleAction::kAwaitLastPrimary,
+       ""},
+      {"free lock naming nobody, former primary with its lease running: never taken back",
+       FreeWithLease(""), RoleAction::kOrphaned, ""},
+      {"free lock naming another node, former primary with its lease running: never taken back",
+       FreeWithLease("mysql-n2"), RoleAction::kOrphaned, ""},
+      {"lock free but present, replica: no grace",
+       {FreeAfter("mysql-n2"), "", me, Role::kReplica, Origin::kInit, true, std::chrono::seconds(0),
+        std::chrono::seconds(11)},
+       RoleAction::kOrphaned,
        ""},
   };
   for (const Row& r : rows) {

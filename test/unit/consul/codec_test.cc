@@ -71,6 +71,11 @@ TEST_CASE("SessionCreateBody matches what Consul is sent", "[consul]") {
        R"({"Name":"no-ttl","Behavior":"delete","LockDelay":"15s"})"},
       {{"no-checks", 25s, "release", 1s, std::vector<std::string>{}},
        R"({"Name":"no-checks","TTL":"25s","Behavior":"release","LockDelay":"1s","Checks":[]})"},
+      // Without serfHealth: Consul would add it to a Checks list, so the
+      // service check goes in ServiceChecks with NodeChecks empty.
+      {{"service-only", 10s, "release", 1s, std::vector<std::string>{"service:mysql-n1"}},
+       R"({"Name":"service-only","TTL":"10s","Behavior":"release","LockDelay":"1s",)"
+       R"("NodeChecks":[],"ServiceChecks":[{"ID":"service:mysql-n1"}]})"},
       {{"quote\"d", 10s, "release", 15s, std::nullopt},
        R"({"Name":"quote\"d","TTL":"10s","Behavior":"release","LockDelay":"15s"})"},
   };
@@ -78,6 +83,25 @@ TEST_CASE("SessionCreateBody matches what Consul is sent", "[consul]") {
     INFO(row.spec.name);
     CHECK(SessionCreateBody(row.spec) == row.want);
   }
+}
+
+// containerpilot.md, "Registration and heartbeats (observed Consul traffic)".
+TEST_CASE("ServiceRegisterBody is what ContainerPilot 3 sends", "[consul]") {
+  ServiceRegistration plain{
+      "mysql-node1", "mysql", {},        3306,
+      "127.0.0.2",   25s,     "passing", "TTL for mysql set by containerpilot"};
+  CHECK(ServiceRegisterBody(plain) ==
+        R"({"ID":"mysql-node1","Name":"mysql","Port":3306,"Address":"127.0.0.2",)"
+        R"("Check":{"TTL":"25s","Status":"passing","Notes":"TTL for mysql set by containerpilot"},)"
+        R"("Checks":null})");
+  ServiceRegistration tagged = plain;
+  tagged.tags = {"failover-priority=0", "no-failover"};
+  CHECK(ServiceRegisterBody(tagged) ==
+        R"({"ID":"mysql-node1","Name":"mysql","Tags":["failover-priority=0","no-failover"],)"
+        R"("Port":3306,"Address":"127.0.0.2",)"
+        R"("Check":{"TTL":"25s","Status":"passing","Notes":"TTL for mysql set by containerpilot"},)"
+        R"("Checks":null})");
+  CHECK(CheckUpdateBody("passing", "ok") == R"({"Status":"passing","Output":"ok"})");
 }
 
 TEST_CASE("ValidateSessionSpec", "[consul]") {

@@ -28,6 +28,10 @@ struct Scripted {
 Scripted Reply(long status, std::string body) { return {status, std::move(body), std::nullopt}; }
 Scripted Fail(Status status) { return {0, "", std::move(status)}; }
 
+ServiceRegistration Service() {
+  return {"mysql-n1", "mysql", {}, 3306, "10.0.0.1", 7s, "passing", "notes"};
+}
+
 TEST_CASE("HttpConsul sends the token and timeout with every request", "[consul][http]") {
   http::FakeTransport transport;
   ConsulAddress address;
@@ -75,6 +79,12 @@ TEST_CASE("HttpConsul encodes keys, sessions and services into URLs", "[consul][
        "/v1/session/destroy/a%2Fb"},
       {"health", [](Consul& c) { return Render(c.Health("my sql", false)); }, "[]", "GET",
        "/v1/health/service/my%20sql"},
+      {"register", [](Consul& c) { return Render(c.RegisterAgentService(Service())); }, "", "PUT",
+       "/v1/agent/service/register"},
+      // As ContainerPilot sends it: the ':' of a check ID is not escaped.
+      {"check update",
+       [](Consul& c) { return Render(c.UpdateTtlCheck("service:my sql", "passing", "ok")); }, "",
+       "PUT", "/v1/agent/check/update/service:my%20sql"},
   };
   for (const Row& row : rows) {
     INFO(row.name);
@@ -126,6 +136,8 @@ TEST_CASE("HttpConsul turns every failure into a clear Status", "[consul][http]"
   auto acquire = [](Consul& c) { return c.Acquire("k", "sid", "v").status(); };
   auto put = [](Consul& c) { return c.Put("k", "v"); };
   auto health = [](Consul& c) { return c.Health("mysql", true).status(); };
+  auto heartbeat = [](Consul& c) { return c.UpdateTtlCheck("service:n1", "passing", "ok"); };
+  auto reg = [](Consul& c) { return c.RegisterAgentService(Service()); };
   const std::string kNode = R"("Node":{"Node":"vm","Address":"127.0.0.1"})";
   const Row rows[] = {
       {"refused", get, Fail(Status::Unavailable("GET http://consul:8500/v1/kv/k: refused")),
@@ -184,6 +196,12 @@ TEST_CASE("HttpConsul turns every failure into a clear Status", "[consul][http]"
       {"health checks not objects", health,
        Reply(200, "[{" + kNode + R"(,"Service":{"ID":"a"},"Checks":["passing"]}])"),
        Code::kInternal, "health[0].Checks[0] is not an object"},
+      {"heartbeat for a check the agent lost", heartbeat,
+       Reply(500, "CheckID \"service:n1\" does not have associated TTL"), Code::kNotFound,
+       "does not have associated TTL"},
+      {"heartbeat on a 500", heartbeat, Reply(500, "boom"), Code::kUnavailable, "HTTP 500"},
+      {"register refused", reg, Reply(400, "Invalid check: TTL must be > 0 for TTL checks"),
+       Code::kInvalidArgument, "register service 'mysql-n1'"},
   };
   for (const Row& row : rows) {
     INFO(row.name);

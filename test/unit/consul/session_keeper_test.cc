@@ -70,6 +70,10 @@ class RenewOnly final : public Consul {
   Result<std::vector<ServiceInstance>> Health(const std::string&, bool) override {
     return Unused();
   }
+  Status RegisterAgentService(const ServiceRegistration&) override { return Unused(); }
+  Status UpdateTtlCheck(const std::string&, const std::string&, const std::string&) override {
+    return Unused();
+  }
 
  private:
   static Status Unused() { return Status::Internal("not used by the keeper"); }

@@ -97,6 +97,41 @@ TEST_CASE("The advertised address comes from NODE_IP, then ContainerPilot, then 
   CHECK(explicit_ip->address == "127.0.0.3");
 }
 
+TEST_CASE("ContainerPilot's settings are read as containerpilot.json5 reads them") {
+  auto d = LoadConfig({}, kHost);
+  REQUIRE(d.ok());
+  CHECK(d->health.interval == std::chrono::seconds(2));
+  CHECK(d->health.primary_interval == std::chrono::seconds(2));
+  CHECK(d->health.ttl == std::chrono::seconds(7));
+  CHECK(d->health.primary_ttl == std::chrono::seconds(7));
+  CHECK(d->containerpilot.service_address == "10.0.0.5");
+  CHECK(d->containerpilot.primary_address == "10.0.0.5");
+  CHECK(d->containerpilot.service_tags == std::vector<std::string>{"failover-priority=0"});
+  CHECK_FALSE(d->consul_agent);
+  auto c = LoadConfig({{"HEALTH_INTERVAL", "1"},
+                       {"HEALTH_TTL", "5"},
+                       {"SESSION_LOCK_DELAY", "2"},
+                       {"FAILOVER_PRIORITY", "05"},
+                       {"NO_FAILOVER", "TRUE"},
+                       {"CONSUL_AGENT", "yes"},
+                       {"NODE_IP", "10.0.0.9"},
+                       {"CONTAINERPILOT_MYSQL_IP", "10.1.1.1"}},
+                      kHost);
+  REQUIRE(c.ok());
+  CHECK(c->health.primary_interval == std::chrono::seconds(1));  // HEALTH_INTERVAL's
+  CHECK(c->health.primary_ttl == std::chrono::seconds(5));       // HEALTH_TTL's
+  CHECK(c->containerpilot.service_address == "10.1.1.1");        // what ContainerPilot advertises
+  CHECK(c->containerpilot.primary_address == "10.1.1.1");
+  CHECK(c->containerpilot.service_tags ==
+        std::vector<std::string>{"failover-priority=05", "no-failover"});
+  CHECK(c->consul_agent);
+  // The template's flag list is narrower than manage's own flags.
+  auto n = LoadConfig({{"NO_FAILOVER", "tRUE"}}, kHost);
+  REQUIRE(n.ok());
+  CHECK(n->containerpilot.service_tags == std::vector<std::string>{"failover-priority=0"});
+  CHECK(LoadConfig({{"HEALTH_TTL", "0"}}, kHost).status().code() == Code::kInvalidArgument);
+}
+
 TEST_CASE("Backend aliases and comments are honoured") {
   auto c = LoadConfig({{"BACKUP_DRIVER", "minio  # S3 compatible"}}, kHost);
   REQUIRE(c.ok());
@@ -223,21 +258,33 @@ TEST_CASE("Snapshot content settings: defaults and values") {
   CHECK(z->snapshot.compression_level == 19);
 }
 
-TEST_CASE("Timing that breaks T + D > 2I + H, or a pass timeout below H, is refused at start") {
+TEST_CASE("Timing that breaks the fencing argument is refused at start") {
   struct Row {
     const char* name;
     Env env;
     const char* refused;  // "" when accepted
   };
   const std::vector<Row> rows = {
-      {"the shipped defaults: 7 + 1 > 2x2 + 3", {}, ""},
-      {"the tests' fast timing: 5 + 2 > 2x1 + 3",
+      {"the shipped defaults: 7 + 1 > 2 + 2.5 + 3", {}, ""},
+      {"the tests' fast timing: 5 + 2 > 1 + 2.5 + 3",
        {{"HEALTH_INTERVAL", "1"}, {"HEALTH_TTL", "5"}, {"SESSION_LOCK_DELAY", "2"}},
        ""},
       {"a TTL too short for the interval", {{"HEALTH_TTL", "6"}}, "HEALTH_TTL"},
       {"an interval too long for the TTL", {{"HEALTH_INTERVAL", "2.6"}}, "HEALTH_TTL"},
-      {"no lock-delay: 7 + 0 = 2x2 + 3", {{"SESSION_LOCK_DELAY", "0"}}, "HEALTH_TTL"},
+      {"no lock-delay: 7 + 0 < 2 + 2.5 + 3", {{"SESSION_LOCK_DELAY", "0"}}, "HEALTH_TTL"},
       {"a longer TTL makes room", {{"HEALTH_INTERVAL", "5"}, {"HEALTH_TTL", "20"}}, ""},
+      {"a pass may outlast a short interval: 5 + 1 < 1 + max(1, 2.5) + 3 (> 2x1 + 3)",
+       {{"HEALTH_INTERVAL", "1"}, {"HEALTH_TTL", "5"}},
+       "HEALTH_TTL"},
+      {"the -primary check's interval counts too: 7 + 1 = 2.5 + 2.5 + 3",
+       {{"PRIMARY_HEALTH_INTERVAL", "2.5"}},
+       "HEALTH_TTL"},
+      {"a session that outlives the next pass's fence: 10 + 1 > 5 + 3",
+       {{"HEALTH_INTERVAL", "5"}, {"HEALTH_TTL", "20"}, {"SESSION_TTL", "10"}},
+       ""},
+      {"a session that does not: 10 + 1 = 8 + 3",
+       {{"HEALTH_INTERVAL", "8"}, {"HEALTH_TTL", "30"}},
+       "SESSION_TTL"},
       {"ContainerPilot kills the pass before it fences",
        {{"HEALTH_TIMEOUT", "3s"}},
        "HEALTH_TIMEOUT"},

@@ -172,6 +172,46 @@ TEST_CASE("health: a replica follows the source address registered in Consul") {
   CHECK(f.Writes() == Strings{"STOP SLAVE", ChangeMasterTo("10.0.0.42"), "START SLAVE"});
 }
 
+TEST_CASE("health: a steady replica asks Consul only for the lock, not for the primary's address") {
+  ReplicaFixture f;
+  f.ScriptReplica(ReplicaOf(kOtherAddress));
+  REQUIRE(Health(f.deps, {}).ok());  // learns where the primary is once
+  f.consul.ClearCalls();
+  for (int pass = 0; pass < 3; ++pass) REQUIRE(Health(f.deps, {}).ok());
+  CHECK(f.consul.CallLog() ==
+        Strings{"List mysql-primary", "List mysql-primary", "List mysql-primary"});
+  CHECK(f.Writes().empty());
+}
+
+TEST_CASE("health: a replica asks Consul again when the lock holder or replication changes") {
+  struct Row {
+    const char* what;
+    bool other_holder;
+    mysql::ReplicaStatus status;
+  };
+  const Row rows[] = {
+      {"another node took the lock", true, ReplicaOf(kOtherAddress)},
+      {"replication stopped", false, ReplicaOf(kOtherAddress, ThreadState::kNo)},
+      {"replication reconnecting", false, Reconnecting(2003, "Can't connect")},
+  };
+  for (const Row& row : rows) {
+    CAPTURE(row.what);
+    ReplicaFixture f;
+    f.ScriptReplica(ReplicaOf(kOtherAddress));
+    REQUIRE(Health(f.deps, {}).ok());
+    if (row.other_holder) {
+      f.consul.RegisterService({"mysql-n3", "mysql", "node3", "10.0.0.13", 3306, {}, true});
+      REQUIRE(f.consul.DestroySession(f.consul.Peek(f.config.keys.primary_key)->session).ok());
+      f.clock.Advance(std::chrono::seconds(16));  // past the lock-delay
+      f.GiveLockTo("mysql-n3", "node3");
+    }
+    f.ScriptReplica(row.status);
+    f.consul.ClearCalls();
+    (void)Health(f.deps, {});
+    CHECK(f.Called("Health"));
+  }
+}
+
 TEST_CASE("health: a replica whose primary is not registered fails without repointing") {
   HookFixture f;
   f.RegisterSelf();

@@ -39,6 +39,7 @@ class HookedClock final : public sys::Clock {
   explicit HookedClock(sys::FakeClock* clock) : clock_(clock) {}
   std::chrono::system_clock::time_point Now() const override { return clock_->Now(); }
   std::chrono::steady_clock::time_point Monotonic() const override { return clock_->Monotonic(); }
+  std::chrono::milliseconds SinceBoot() const override { return clock_->SinceBoot(); }
   void SleepFor(std::chrono::milliseconds d) override {
     clock_->SleepFor(d);
     if (on_sleep) on_sleep();
