@@ -4,7 +4,6 @@ import argparse
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 

@@ -8,14 +8,14 @@ story: bootstrap, grow, restart, share Consul, wait for a first snapshot.
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Cluster, Consul, make_base_dir, wait_for  # noqa: E402
+from cluster_case import ClusterCase  # noqa: E402
+from harness import wait_for  # noqa: E402
 
 
 def writable(nodes):
@@ -45,38 +45,11 @@ def holding(paths, needles):
     return found
 
 
-class ClusterTest(unittest.TestCase):
+class ClusterTest(ClusterCase):
     @classmethod
     def setUpClass(cls):
-        cls.base = make_base_dir()
-        cls.consul = Consul(cls.base).start()
-        cls.clusters = []
+        super().setUpClass()
         cls.main = cls.new_cluster("mysql")
-
-    @classmethod
-    def new_cluster(cls, service, first_index=1, extra_env=None):
-        c = Cluster(cls.consul, cls.base, service, first_index, extra_env)
-        cls.clusters.append(c)
-        return c
-
-    @classmethod
-    def tearDownClass(cls):
-        for c in cls.clusters:
-            c.stop()
-        cls.consul.stop()
-        if os.environ.get("KEEP_TEST_DIRS"):
-            print(f"test directories kept in {cls.base}", file=sys.stderr)
-        else:
-            shutil.rmtree(cls.base, ignore_errors=True)
-
-    def fail_with_logs(self, cluster, error):
-        self.fail(f"{error}\n{cluster.dump_logs()}")
-
-    def run_step(self, cluster, step):
-        try:
-            step()
-        except (TimeoutError, AssertionError) as e:
-            self.fail_with_logs(cluster, e)
 
     def test_1_three_nodes_bootstrap_from_nothing(self):
         c = self.main
@@ -123,7 +96,7 @@ class ClusterTest(unittest.TestCase):
                 self.assertEqual(n.sql("SELECT COUNT(*) > 0 FROM mysql.time_zone_name"), [["1"]])
                 binlogs = [p for p in binlogs_and_logs(n) if os.path.dirname(p) == n.datadir]
                 self.assertEqual(holding(binlogs, ["time_zone_transition"]), [])
-        self.run_step(c, step)
+        self.run_step(step, c)
 
     def test_2_fourth_node_provisions_from_snapshot(self):
         c = self.main
@@ -140,7 +113,7 @@ class ClusterTest(unittest.TestCase):
             c.wait_row(n4, "t", 2)
             primary.sql("INSERT INTO t VALUES (3, 'after n4')", "appdb")
             c.wait_row(n4, "t", 3)
-        self.run_step(c, step)
+        self.run_step(step, c)
 
     def test_2b_operator_backup_commands(self):
         c = self.main
@@ -175,7 +148,7 @@ class ClusterTest(unittest.TestCase):
             self.assertIn("newest", refused.stderr)
             usage = node.manage("backup", "verify")
             self.assertEqual(usage.returncode, 2)
-        self.run_step(c, step)
+        self.run_step(step, c)
 
     def test_2c_a_full_disk_on_restore_leaves_nothing_behind(self):
         c = self.main
@@ -228,7 +201,7 @@ class ClusterTest(unittest.TestCase):
             self.assertEqual(history[-1]["kind"], "switchover")
             self.assertEqual(history[-1]["old"], primary.name)
             self.assertEqual(history[-1]["new"], new.name)
-        self.run_step(c, step)
+        self.run_step(step, c)
 
     def test_4_two_clusters_share_one_consul(self):
         other = self.new_cluster("orders", first_index=10)
@@ -252,7 +225,7 @@ class ClusterTest(unittest.TestCase):
             other.wait_row(replica, "o", 1)
             with self.assertRaises(Exception):
                 self.main.primary().sql("SELECT * FROM o", "appdb")
-        self.run_step(other, step)
+        self.run_step(step, other)
 
     def test_5_replica_started_before_first_snapshot_waits_then_joins(self):
         c = self.new_cluster("early", first_index=20,
@@ -281,7 +254,7 @@ class ClusterTest(unittest.TestCase):
             primary.sql("CREATE TABLE e (id INT PRIMARY KEY)", "appdb")
             primary.sql("INSERT INTO e VALUES (1)", "appdb")
             c.wait_row(early, "e", 1)
-        self.run_step(c, step)
+        self.run_step(step, c)
 
 
 if __name__ == "__main__":

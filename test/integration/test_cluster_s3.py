@@ -8,46 +8,31 @@ from the bucket. The tests run in order and build on each other.
 """
 
 import os
-import shutil
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Cluster, Consul, make_base_dir, wait_for  # noqa: E402
+from cluster_case import ClusterCase  # noqa: E402
+from harness import wait_for  # noqa: E402
 from s3world import S3World  # noqa: E402
 
 FIRST_INDEX = 80  # 127.0.x.81-84: not used by the other integration tests
 
 
-class S3ClusterTest(unittest.TestCase):
+class S3ClusterTest(ClusterCase):
+    base_prefix = "manage-it-s3-"
+
     @classmethod
     def setUpClass(cls):
-        cls.base = make_base_dir("manage-it-s3-")
-        cls.consul = Consul(cls.base).start()
-        cls.world = S3World(cls.base).start()
+        super().setUpClass()
+        cls.world = cls.started(S3World(cls.base))
         cls.unshared = os.path.join(cls.base, "no-shared-folder")
         # Only the original's variables: any AWS_* of the caller's environment
         # would take precedence over them, so they are blanked.
         env = {k: "" for k in os.environ if k.startswith("AWS_")}
         env.update(cls.world.env(variables="minio"))
         env["STORAGE_DIR"] = cls.unshared
-        cls.c = Cluster(cls.consul, cls.base, "mysql", first_index=FIRST_INDEX, extra_env=env)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.stop()
-        cls.world.stop()
-        cls.consul.stop()
-        if os.environ.get("KEEP_TEST_DIRS"):
-            print(f"test directories kept in {cls.base}", file=sys.stderr)
-        else:
-            shutil.rmtree(cls.base, ignore_errors=True)
-
-    def run_step(self, step):
-        try:
-            step()
-        except (TimeoutError, AssertionError) as e:
-            self.fail(f"{e}\n{self.c.dump_logs()}")
+        cls.c = cls.new_cluster("mysql", first_index=FIRST_INDEX, extra_env=env)
 
     def test_1_three_nodes_bootstrap_with_s3(self):
         c = self.c

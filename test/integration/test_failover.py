@@ -9,13 +9,13 @@ transaction the new primary lacks refuses to follow it and names the GTID.
 
 import json
 import os
-import shutil
 import signal
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Cluster, Consul, make_base_dir, wait_for  # noqa: E402
+from cluster_case import ClusterCase  # noqa: E402
+from harness import wait_for  # noqa: E402
 
 
 def writable(nodes):
@@ -40,27 +40,13 @@ def wait_all_follow(nodes, primary, timeout=30):
                      lambda n=n: source(n) == primary.ip, timeout=timeout)
 
 
-class FailoverTest(unittest.TestCase):
+class FailoverTest(ClusterCase):
+    base_prefix = "manage-failover-"
+
     @classmethod
     def setUpClass(cls):
-        cls.base = make_base_dir("manage-failover-")
-        cls.consul = Consul(cls.base).start()
-        cls.c = Cluster(cls.consul, cls.base, "mysql", extra_env={"SEMI_SYNC": "on"})
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.stop()
-        cls.consul.stop()
-        if os.environ.get("KEEP_TEST_DIRS"):
-            print(f"test directories kept in {cls.base}", file=sys.stderr)
-        else:
-            shutil.rmtree(cls.base, ignore_errors=True)
-
-    def run_step(self, step):
-        try:
-            step()
-        except (TimeoutError, AssertionError, RuntimeError) as e:
-            self.fail(f"{e}\n{self.c.dump_logs()}")
+        super().setUpClass()
+        cls.c = cls.new_cluster("mysql", extra_env={"SEMI_SYNC": "on"})
 
     def history(self):
         value, _ = self.consul.kv(f"{self.c.service}-failover-history")

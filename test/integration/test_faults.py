@@ -11,15 +11,14 @@ proved writable at once. The tests run in order and share the cluster.
 
 import json
 import os
-import shutil
-import signal
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import chaos  # noqa: E402
-from harness import Cluster, Consul, make_base_dir, wait_for  # noqa: E402
+from cluster_case import ClusterCase  # noqa: E402
+from harness import wait_for  # noqa: E402
 
 # FAST_TIMING (harness): interval 1 s, HEALTH_TTL 5 s, SESSION_TTL 10 s,
 # lock-delay 2 s; a pass that does not fence runs at most P = 2.5 s, one that
@@ -37,39 +36,18 @@ def writable(nodes):
     return [n for n in nodes if not n.read_only()]
 
 
-class FaultsTest(unittest.TestCase):
+class FaultsTest(ClusterCase):
     @classmethod
     def setUpClass(cls):
-        cls.base = make_base_dir()
-        cls.consul = Consul(cls.base).start()
-        cls.clusters = []
+        super().setUpClass()
         cls.main = cls.new_cluster("mysql", relays=True)
         cls.probers = {}
         cls.t_begin = time.monotonic()
 
     @classmethod
-    def new_cluster(cls, service, first_index=1, extra_env=None, relays=False):
-        c = Cluster(cls.consul, cls.base, service, first_index, extra_env, relays=relays)
-        cls.clusters.append(c)
-        return c
-
-    @classmethod
     def tearDownClass(cls):
-        for prober in cls.probers.values():
+        for prober in cls.probers.values():  # before the clusters' cleanups stop their nodes
             prober.stop()
-        for c in cls.clusters:
-            c.stop()
-        cls.consul.stop()
-        if os.environ.get("KEEP_TEST_DIRS"):
-            print(f"test directories kept in {cls.base}", file=sys.stderr)
-        else:
-            shutil.rmtree(cls.base, ignore_errors=True)
-
-    def run_step(self, cluster, step):
-        try:
-            step()
-        except (TimeoutError, AssertionError, RuntimeError) as e:
-            self.fail(f"{e}\n{cluster.dump_logs()}")
 
     def require_consul_faults(self):
         if self.consul.faults:
@@ -131,7 +109,7 @@ class FaultsTest(unittest.TestCase):
             self.assertIn("pre_start", node.log())
             self.assertEqual(self.consul.passing("broken"), set())
             self.assertFalse(os.path.exists(os.path.join(node.dir, "run", "mysqld.pid")))
-        self.run_step(c, step)
+        self.run_step(step, c)
 
     # ---- Consul restarted without its state
 
@@ -147,7 +125,7 @@ class FaultsTest(unittest.TestCase):
                              timeout=60)
             primary.sql("CREATE TABLE t (id INT PRIMARY KEY)", "appdb")
             self.start_probes()
-        self.run_step(c, step)
+        self.run_step(step, c)
 
     def test_3_consul_restarted_without_its_state(self):
         self.require_consul_faults()
@@ -175,7 +153,7 @@ class FaultsTest(unittest.TestCase):
             back.sql("INSERT INTO t VALUES (1)", "appdb")
             for n in c.nodes:
                 c.wait_row(n, "t", 1)
-        self.run_step(c, step)
+        self.run_step(step, c)
 
     # ---- Consul without a leader
 
@@ -210,7 +188,7 @@ class FaultsTest(unittest.TestCase):
             self.assertEqual(fenced, [], "the primary was fenced")
             count, evidence = self.overlaps_since(t_fault)
             self.assertEqual(count, 0, evidence)
-        self.run_step(c, step)
+        self.run_step(step, c)
 
     def test_5_consul_without_a_leader_for_longer_than_the_lease(self):
         self.require_consul_faults()
@@ -239,7 +217,7 @@ class FaultsTest(unittest.TestCase):
                 if n is not new:
                     wait_for(f"{n.name} to be a replica", lambda: n.state("role") == "replica",
                              timeout=120)
-        self.run_step(c, step)
+        self.run_step(step, c)
 
     # ---- the primary alone cut off from Consul
 
@@ -271,7 +249,7 @@ class FaultsTest(unittest.TestCase):
                      lambda: primary.state("role") == "replica", timeout=120)
             count, evidence = self.overlaps_since(t_fault)
             self.assertEqual(count, 0, evidence)
-        self.run_step(c, step)
+        self.run_step(step, c)
 
 
 if __name__ == "__main__":

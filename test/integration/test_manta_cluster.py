@@ -11,14 +11,14 @@ rows), not object names or formats.
 """
 
 import os
-import shutil
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "doubles"))
-from harness import Cluster, Consul, Node, make_base_dir, wait_for  # noqa: E402
+from cluster_case import ClusterCase  # noqa: E402
+from harness import Cluster, Node, wait_for  # noqa: E402
 from manta_world import FINGERPRINTS, MantaDouble  # noqa: E402
 
 BUCKET = "/manage/stor/mysql-snapshots"
@@ -36,8 +36,8 @@ class MantaNode(Node):
 
 
 class MantaCluster(Cluster):
-    def __init__(self, consul, base_dir, manta_env, **kwargs):
-        super().__init__(consul, base_dir, **kwargs)
+    def __init__(self, *args, manta_env, **kwargs):
+        super().__init__(*args, **kwargs)
         self.manta_env = manta_env
 
     def add(self):
@@ -46,33 +46,18 @@ class MantaCluster(Cluster):
         return node
 
 
-class MantaClusterTest(unittest.TestCase):
+class MantaClusterTest(ClusterCase):
     @classmethod
     def setUpClass(cls):
-        cls.base = make_base_dir()
-        cls.consul = Consul(cls.base).start()
-        cls.manta = MantaDouble(cls.base).start()
+        super().setUpClass()
+        cls.manta = cls.started(MantaDouble(cls.base))
         env = cls.manta.env(key="rsa", bucket=BUCKET, fold=True)
         assert "\n" not in env["MANTA_PRIVATE_KEY"] and "#" in env["MANTA_PRIVATE_KEY"]
-        cls.c = MantaCluster(cls.consul, cls.base, env, service="mysql", first_index=70)
+        cls.c = cls.new_cluster("mysql", first_index=70, cluster_type=MantaCluster, manta_env=env)
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.stop()
-        cls.manta.stop()
-        cls.consul.stop()
-        if os.environ.get("KEEP_TEST_DIRS"):
-            print(f"test directories kept in {cls.base}", file=sys.stderr)
-        else:
-            shutil.rmtree(cls.base, ignore_errors=True)
-
-    def run_step(self, step):
-        try:
-            step()
-        except (TimeoutError, AssertionError) as e:
-            with open(self.manta.log_path, errors="replace") as f:
-                manta_log = "".join(f.readlines()[-30:])
-            self.fail(f"{e}\n{self.c.dump_logs()}\n--- manta double ---\n{manta_log}")
+    def extra_logs(self):
+        with open(self.manta.log_path, errors="replace") as f:
+            return "--- manta double ---\n" + "".join(f.readlines()[-30:])
 
     def test_1_three_nodes_assemble_with_snapshots_in_manta(self):
         c = self.c

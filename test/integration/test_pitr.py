@@ -12,12 +12,12 @@ other. Nodes on <net>.111-112.
 """
 
 import os
-import shutil
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Cluster, Consul, make_base_dir, wait_for  # noqa: E402
+from cluster_case import ClusterCase  # noqa: E402
+from harness import wait_for  # noqa: E402
 from pitr import (backup_list, drop_at_a_fresh_second, gtid_seqno,  # noqa: E402
                   keep_only_the_first_snapshot, restored_server, restored_transactions,
                   table_ids, wait_archived, write_rows)
@@ -25,30 +25,16 @@ from pitr import (backup_list, drop_at_a_fresh_second, gtid_seqno,  # noqa: E402
 FIRST_INDEX = 110
 
 
-class PitrLocalTest(unittest.TestCase):
+class PitrLocalTest(ClusterCase):
+    base_prefix = "manage-it-pitr-"
+
     @classmethod
     def setUpClass(cls):
-        cls.base = make_base_dir("manage-it-pitr-")
-        cls.consul = Consul(cls.base).start()
-        cls.c = Cluster(cls.consul, cls.base, "mysql", first_index=FIRST_INDEX, extra_env={
+        super().setUpClass()
+        cls.c = cls.new_cluster("mysql", first_index=FIRST_INDEX, extra_env={
             "BINLOG_ARCHIVE_RPO": "2", "SNAPSHOT_COMPRESSION": "none", "SEMI_SYNC": "on"})
         cls.archive_dir = os.path.join(cls.c.storage_dir, "binlogs", "mysql")
         cls.restores = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.stop()
-        cls.consul.stop()
-        if os.environ.get("KEEP_TEST_DIRS"):
-            print(f"test directories kept in {cls.base}", file=sys.stderr)
-        else:
-            shutil.rmtree(cls.base, ignore_errors=True)
-
-    def run_step(self, step):
-        try:
-            step()
-        except (TimeoutError, AssertionError, RuntimeError) as e:
-            self.fail(f"{e}\n{self.c.dump_logs()}")
 
     def restore(self, *args):
         """`manage backup restore ARGS --datadir <new dir>` on the primary; the dir."""

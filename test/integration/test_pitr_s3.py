@@ -13,12 +13,12 @@ upload, and nothing after. Nodes on <net>.115-116, the new cluster's on .118.
 import datetime
 import json
 import os
-import shutil
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Cluster, Consul, make_base_dir, wait_for  # noqa: E402
+from cluster_case import ClusterCase  # noqa: E402
+from harness import wait_for  # noqa: E402
 from pitr import (archive_head, backup_list, crash_archiver, drop_at_a_fresh_second,  # noqa: E402
                   keep_only_the_first_snapshot, restored_transactions, wait_archived,
                   write_rows)
@@ -27,40 +27,19 @@ from s3world import S3World  # noqa: E402
 KEY = "6f7264657273" + "5f" * 26  # 64 hex digits
 
 
-class PitrS3Test(unittest.TestCase):
+class PitrS3Test(ClusterCase):
+    base_prefix = "manage-it-pitr-s3-"
+
     @classmethod
     def setUpClass(cls):
-        cls.base = make_base_dir("manage-it-pitr-s3-")
-        cls.consul = Consul(cls.base).start()
-        cls.world = S3World(cls.base).start()
+        super().setUpClass()
+        cls.world = cls.started(S3World(cls.base))
         env = {k: "" for k in os.environ if k.startswith("AWS_")}
         env.update(cls.world.env())
         env.update({"STORAGE_DIR": os.path.join(cls.base, "no-shared-folder"),
                     "SNAPSHOT_ENCRYPTION_KEY": KEY, "BINLOG_ARCHIVE_RPO": "2"})
         cls.env = env
-        cls.c = Cluster(cls.consul, cls.base, "orders", first_index=114, extra_env=env)
-        cls.recovered = None
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.c.stop()
-        if cls.recovered:
-            cls.recovered.stop()
-        cls.world.stop()
-        cls.consul.stop()
-        if os.environ.get("KEEP_TEST_DIRS"):
-            print(f"test directories kept in {cls.base}", file=sys.stderr)
-        else:
-            shutil.rmtree(cls.base, ignore_errors=True)
-
-    def run_step(self, step):
-        try:
-            step()
-        except (TimeoutError, AssertionError, RuntimeError) as e:
-            logs = self.c.dump_logs()
-            if type(self).recovered:
-                logs += "\n" + type(self).recovered.dump_logs()
-            self.fail(f"{e}\n{logs}")
+        cls.c = cls.new_cluster("orders", first_index=114, extra_env=env)
 
     def test_1_a_table_dropped_after_a_killed_upload_and_a_failover_comes_back(self):
         c = self.c
@@ -118,8 +97,7 @@ class PitrS3Test(unittest.TestCase):
             to = datetime.datetime.fromtimestamp(self.dropped_at - 1, datetime.timezone.utc)
             env = dict(self.env, RESTORE_FROM="orders",
                        RESTORE_TO=to.strftime("%Y-%m-%dT%H:%M:%SZ"))
-            r = type(self).recovered = Cluster(self.consul, self.base, "recovered",
-                                               first_index=117, extra_env=env)
+            r = self.new_cluster("recovered", first_index=117, extra_env=env)
             node = r.start(1)[0]
             r.wait_healthy([node], timeout=300)
             wait_for("the restored node to lead", r.primary, timeout=60)

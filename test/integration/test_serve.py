@@ -14,7 +14,6 @@ mysqld never notices.
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -28,8 +27,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from browser import Browser  # noqa: E402
-from harness import (REPO, Cluster, Consul, import_pymysql, make_base_dir,  # noqa: E402
-                     manage_pids, wait_for)
+from cluster_case import ClusterCase  # noqa: E402
+from harness import REPO, import_pymysql, manage_pids, wait_for  # noqa: E402
 
 SERVE_PORT = 8008
 SECRETS = ("app-secret", "repl-secret")
@@ -167,36 +166,25 @@ class Reader(threading.Thread):
         self.join(timeout=15)
 
 
-class ServeTest(unittest.TestCase):
+class ServeTest(ClusterCase):
+    base_prefix = "manage-serve-"
+
     @classmethod
     def setUpClass(cls):
-        cls.base = make_base_dir("manage-serve-")
-        cls.consul = Consul(cls.base).start()
-        cls.c = Cluster(cls.consul, cls.base, "mysql", extra_env={"SEMI_SYNC": "on"})
+        super().setUpClass()
+        cls.c = cls.new_cluster("mysql", extra_env={"SEMI_SYNC": "on"})
         cls.c.timing = dict(TIMING)
         cls.procs = []
         cls.figures = {}
 
     @classmethod
-    def tearDownClass(cls):
+    def tearDownClass(cls):  # the tools go before the clusters' cleanups stop the nodes
         for p in cls.procs:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait(timeout=30)
-        cls.c.stop()
-        cls.consul.stop()
         if cls.figures:
             print("\nmeasured: " + json.dumps(cls.figures), file=sys.stderr)
-        if os.environ.get("KEEP_TEST_DIRS"):
-            print(f"test directories kept in {cls.base}", file=sys.stderr)
-        else:
-            shutil.rmtree(cls.base, ignore_errors=True)
-
-    def run_step(self, step):
-        try:
-            step()
-        except (TimeoutError, AssertionError, RuntimeError) as e:
-            self.fail(f"{e}\n{self.c.dump_logs()}")
 
     def start_tool(self, name, args):
         log = open(os.path.join(self.base, name + ".log"), "ab")
@@ -224,7 +212,6 @@ class ServeTest(unittest.TestCase):
             c.start(3)
             c.wait_healthy(c.nodes, timeout=240)
             primary = wait_for("a primary", c.primary, timeout=60)
-            replicas = [n for n in c.nodes if n is not primary]
             primary.sql("CREATE TABLE hb (id BIGINT PRIMARY KEY, ts DOUBLE)", "appdb")
             primary.sql("INSERT INTO hb VALUES (0, UNIX_TIMESTAMP(NOW(6)))", "appdb")
             for n in c.nodes:
