@@ -18,9 +18,9 @@ CPU time (user + sys) of the child from its rusage. Peak RSS is the child's
 ru_maxrss too, taken in a few more calls through a small forking probe (see
 RSS_PROBE_C for why not from here).
 
-Each node's `manage serve` (a ContainerPilot job) is frozen with ContainerPilot
-while health is measured, then thawed and measured itself (bench_serve.py):
-idle CPU and RSS, and /primary and /replica under `wrk`.
+Each node's long-running jobs (`manage serve`, `manage archive`) are frozen
+with ContainerPilot while health is measured; serve is then thawed and measured
+itself (bench_serve.py): idle CPU and RSS, and /primary and /replica under `wrk`.
 
 Targets: p50 wall of health at most 1.5x the floor's, peak RSS at most 15 MB.
 Exit status: 0 targets met, 1 a target missed, 2 the run itself failed.
@@ -400,20 +400,38 @@ def wait_ready(cluster, nodes, log):
     return primary, replica
 
 
+# ContainerPilot's jobs that run all the time (no hook ends them): frozen with it.
+LONG_RUNNING_JOBS = ("serve", "archive")
+
+
+def long_running_pids(node):
+    return [pid for job in LONG_RUNNING_JOBS for pid in harness.manage_pids(node, job)]
+
+
+def signal_long_running(nodes, sig):
+    for n in nodes:
+        for pid in long_running_pids(n):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
+
 def freeze(nodes, log):
-    """SIGSTOP every ContainerPilot and serve, then wait until their hooks have ended."""
+    """SIGSTOP every ContainerPilot and its long-running jobs (serve, the binlog
+    archiver), then wait until their hooks have ended."""
     for n in nodes:
         os.kill(n.proc.pid, signal.SIGSTOP)
-    bench_serve.signal_serve(nodes, signal.SIGSTOP)
-    log("ContainerPilot and serve frozen; waiting for hooks and snapshots to end")
+    signal_long_running(nodes, signal.SIGSTOP)
+    log("ContainerPilot, serve and the archiver frozen; waiting for hooks and snapshots to end")
     for n in nodes:
-        ignore = {n.proc.pid, mysqld_pid(n), os.getpid(), *bench_serve.serve_pids(n)}
+        ignore = {n.proc.pid, mysqld_pid(n), os.getpid(), *long_running_pids(n)}
         harness.wait_for(f"{n.name}'s hooks to end", lambda n=n, ignore=ignore: not busy_pids(
             n, ignore), timeout=120, interval=0.1)
 
 
 def thaw(nodes):
-    bench_serve.signal_serve([n for n in nodes if n.proc], signal.SIGCONT)
+    signal_long_running([n for n in nodes if n.proc], signal.SIGCONT)
     for n in nodes:
         if n.proc:
             try:
