@@ -53,8 +53,11 @@ bool LeaseRunning(const std::optional<LeaseProof>& proof, milliseconds now,
 }
 
 milliseconds LockLossGrace(const LeaseTiming& timing) {
-  return std::max(timing.session_ttl + timing.lock_delay,
-                  std::max(timing.interval, timing.pass) + timing.fence);
+  return std::max(timing.session_ttl + timing.lock_delay, EveryNodePassedWithin(timing));
+}
+
+milliseconds EveryNodePassedWithin(const LeaseTiming& timing) {
+  return std::max(timing.interval, timing.pass) + timing.fence;
 }
 
 std::string FormatLeaseProof(const LeaseProof& proof) {

@@ -105,6 +105,13 @@ bool LeaseRunning(const std::optional<LeaseProof>& proof, milliseconds now,
 // pass sees the key gone (max(I, P) + H).
 milliseconds LockLossGrace(const LeaseTiming& timing);
 
+// How long until every live node has begun and ended a health pass after a
+// given moment: max(I, P) + H. A new node that sees PRIMARY_KEY missing waits
+// this long before it looks for a running cluster (role.h): by then each
+// replica of a cluster whose state Consul lost has registered its service
+// again and passes its check.
+milliseconds EveryNodePassedWithin(const LeaseTiming& timing);
+
 // The state-dir form of a proof, "<renewed ms> <heartbeat ms>"; nullopt for
 // anything unreadable.
 std::string FormatLeaseProof(const LeaseProof& proof);

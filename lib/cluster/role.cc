@@ -118,6 +118,29 @@ RoleDecision DecideRole(const RoleInputs& in) {
             "the free lock names " + in.lock.value +
                 ": a new node never takes over a cluster; waiting for a primary"};
   }
+  // A missing key does not prove that no cluster runs: Consul may have lost
+  // the state of one whose last primary takes the key back within a pass, or,
+  // if that primary is gone, whose replicas fail over after the grace. A new
+  // node that took the key first would lead them with none of their data.
+  // Every live node of such a cluster has registered its service again and
+  // passes its check within new_node_wait of this node seeing the key missing
+  // (hooks/consul_faults.cc); only then, and only if none does, is this the
+  // first bootstrap. A node restored to a point in time starts a new
+  // SERVICE_NAME and waits for nobody.
+  if (!in.lock.present && in.origin != Origin::kPointInTime) {
+    if (in.lock_missing_for < in.new_node_wait) {
+      return {RoleAction::kWait, "",
+              fmt::format("the primary lock is missing: waiting {} ms for a running cluster "
+                          "whose lock Consul lost to show itself before bootstrapping",
+                          (in.new_node_wait - in.lock_missing_for).count())};
+    }
+    if (in.peers_passing) {
+      return {RoleAction::kWait, "",
+              "the primary lock is missing but other nodes of this service pass their checks: "
+              "Consul lost the state of a running cluster, and a new node never takes it over; "
+              "waiting for a primary"};
+    }
+  }
   return {RoleAction::kAcquire, "", "no primary yet: this node may bootstrap the cluster"};
 }
 

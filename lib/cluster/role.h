@@ -60,6 +60,12 @@ struct RoleInputs {
   // This node's own lease proof still shows that nobody else can have held
   // PRIMARY_KEY since this node last proved it held it (lease.h, LeaseRunning).
   bool lease_running = false;
+  // A new node (no role, no replication) that sees PRIMARY_KEY missing: how
+  // long it waits before it may bootstrap (lease.h, EveryNodePassedWithin),
+  // and whether another node of this service passes its check (then a cluster
+  // runs whose key Consul lost). Read from Consul only for such a node.
+  std::chrono::milliseconds new_node_wait{0};
+  bool peers_passing = false;
 };
 
 enum class RoleAction {

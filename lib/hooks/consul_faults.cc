@@ -71,6 +71,15 @@ bool OwnLeaseRunning(Deps& deps, const cluster::NodeState& state) {
                                deps.clock->SinceBoot(), LeaseTiming(*deps.config));
 }
 
+Result<bool> OtherNodesPassing(Deps& deps) {
+  auto passing = deps.consul->Health(deps.config->service_name, /*passing_only=*/true);
+  if (!passing.ok()) return passing.status().Annotate("listing the passing nodes of the service");
+  for (const consul::ServiceInstance& instance : *passing) {
+    if (instance.id != deps.config->NodeName()) return true;
+  }
+  return false;
+}
+
 bool LockHolderChanged(cluster::NodeState& state, const cluster::LockView& view) {
   if (!view.held) return false;
   const std::string seen = std::to_string(view.create_index) + " " + view.holder_session;

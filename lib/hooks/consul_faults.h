@@ -6,7 +6,9 @@
 //     last primary, the one node whose lease shows it was the last holder,
 //     takes the lock back at once (PrimaryLock::Acquire also re-registers
 //     ${SERVICE_NAME}-primary); every other node waits LockLossGrace from the
-//     moment it saw the key missing before it fails over.
+//     moment it saw the key missing before it fails over. A new node (no role,
+//     no replication) bootstraps a missing key only once every live node has
+//     run a pass and none of the service passes its check (OtherNodesPassing).
 //   - Consul does not answer (no leader, unreachable): a primary that holds the
 //     lock stays writable for as long as its lease proves nobody else can have
 //     taken it (cluster/lease.h), and fences when it runs out.
@@ -39,6 +41,11 @@ std::optional<std::chrono::milliseconds> LockMissingFor(Deps& deps, cluster::Nod
 // have held PRIMARY_KEY since (cluster::LeaseRunning): the one thing that lets
 // a former primary take back a key Consul lost (cluster/role.h).
 bool OwnLeaseRunning(Deps& deps, const cluster::NodeState& state);
+
+// Whether another node of this service passes its check: for a new node that
+// sees PRIMARY_KEY missing, the sign of a running cluster whose state Consul
+// lost (cluster/role.h). An error when Consul cannot say.
+Result<bool> OtherNodesPassing(Deps& deps);
 
 // Which job's pass is asking, and so which check it heartbeats itself.
 enum class LeasePass {

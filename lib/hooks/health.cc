@@ -99,6 +99,16 @@ Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::Pri
   in.lock_missing_for = LockMissingFor(deps, state, view).value_or(std::chrono::milliseconds(0));
   in.lock_loss_grace = cluster::LockLossGrace(LeaseTiming(*deps.config));
   in.lease_running = !view.present && OwnLeaseRunning(deps, state);
+  if (!view.present && in.last_role == cluster::Role::kUnknown && !replica.configured &&
+      in.origin != cluster::Origin::kPointInTime) {
+    // A new node: it bootstraps a missing key only when no cluster runs (role.h).
+    in.new_node_wait = cluster::EveryNodePassedWithin(LeaseTiming(*deps.config));
+    if (in.lock_missing_for >= in.new_node_wait) {
+      auto peers = OtherNodesPassing(deps);
+      if (!peers.ok()) return peers.status();
+      in.peers_passing = *peers;
+    }
+  }
   cluster::RoleDecision d = cluster::DecideRole(in);
   deps.log.Debug("role decision", {{"reason", d.reason}});
   const bool new_holder = LockHolderChanged(state, view);

@@ -252,5 +252,53 @@ class FaultsTest(ClusterCase):
         self.run_step(step, c)
 
 
+    # ---- A new node while Consul has lost a running cluster's state
+
+    def test_7_a_new_node_never_takes_the_key_consul_lost_from_a_running_cluster(self):
+        self.require_consul_faults()
+        c = self.main
+
+        def step():
+            primary = self.converged()
+            replicas = [n for n in c.nodes if n is not primary]
+            primary.sql("INSERT INTO t VALUES (7)", "appdb")
+            for n in c.nodes:
+                c.wait_row(n, "t", 7)
+            # The last primary cannot take its key back: the replicas fail over
+            # after the grace. A new, empty node starts meanwhile; it would
+            # bootstrap within seconds if it took the missing key for a new
+            # cluster's, and lead the replicas with none of their data.
+            primary.freeze()
+            try:
+                t_fault = time.monotonic()
+                self.consul.restart_empty()
+                new = c.add().start()
+                self.start_probes()
+                holders = set()
+
+                def a_replica_leads():
+                    holders.add(c.primary_name())
+                    leader = c.primary()
+                    return leader if leader in replicas else None
+                winner = wait_for("a replica to be promoted", a_replica_leads, timeout=120,
+                                  interval=0.2)
+                print(f"\nConsul lost the key of a cluster whose primary is frozen: {winner.name}"
+                      f" leads after {time.monotonic() - t_fault:.1f} s; {new.name}, new, never"
+                      f" held it", file=sys.stderr)
+                self.assertNotIn(new.name, holders)
+            finally:
+                primary.thaw()
+            self.converged(timeout=240)
+            self.assertIs(c.primary(), winner)
+            self.assertEqual(new.state("role"), "replica")
+            for n in c.nodes:
+                c.wait_row(n, "t", 7)
+            self.assertFalse([s for s in self.answers(new.name, t_fault)
+                              if s.value == chaos.WRITABLE], "the new node was writable")
+            count, evidence = self.overlaps_since(t_fault)
+            self.assertEqual(count, 0, evidence)
+        self.run_step(step, c)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -104,6 +104,12 @@ TEST_CASE("LockLossGrace covers the longest lease and the next pass") {
   CHECK(LockLossGrace(slow) == 23s);  // max(I, P) + H
 }
 
+TEST_CASE("EveryNodePassedWithin: a pass begun after the moment, and ended or fenced") {
+  CHECK(EveryNodePassedWithin(Shipped()) == 5500ms);  // max(I 2 s, P 2.5 s) + H 3 s
+  LeaseTiming slow = {10s, 7s, 0s, 20s, 2500ms, 3s, true};
+  CHECK(EveryNodePassedWithin(slow) == 23s);
+}
+
 TEST_CASE("Lease proofs round-trip through the state dir's text") {
   LeaseProof proof{12345ms, 12400ms};
   CHECK(ParseLeaseProof(FormatLeaseProof(proof)) == proof);

@@ -27,6 +27,19 @@ RoleInputs FreeWithLease(const std::string& last_holder) {
   return in;
 }
 
+// PRIMARY_KEY is missing, seen so for `seen_for` by a new node (no role, no
+// replication) that waits 4 s; `peers_passing`: another node of the service
+// passes its check.
+RoleInputs NewNode(std::chrono::milliseconds seen_for, bool peers_passing,
+                   Origin origin = Origin::kInit) {
+  RoleInputs in{LockView{}, "", "mysql-n1", Role::kUnknown, origin, false};
+  in.lock_missing_for = seen_for;
+  in.lock_loss_grace = std::chrono::seconds(11);
+  in.new_node_wait = std::chrono::seconds(4);
+  in.peers_passing = peers_passing;
+  return in;
+}
+
 TEST_CASE("DecideRole table") {
   struct Row {
     const char* name;
@@ -107,6 +120,22 @@ TEST_CASE("DecideRole table") {
        {FreeAfter(""), "", me, Role::kUnknown, Origin::kPointInTime, false},
        RoleAction::kAcquire,
        ""},
+      {"lock missing, new node, within its wait", NewNode(std::chrono::milliseconds(3999), false),
+       RoleAction::kWait, ""},
+      {"lock missing, new node, wait over, nobody else passes: the first bootstrap",
+       NewNode(std::chrono::seconds(4), false), RoleAction::kAcquire, ""},
+      {"lock missing, new node, wait over, other nodes pass: Consul lost a running cluster's "
+       "lock, which a new node never takes",
+       NewNode(std::chrono::seconds(60), true), RoleAction::kWait, ""},
+      {"lock missing, restored to a point in time (a new SERVICE_NAME): waits for nobody",
+       NewNode(std::chrono::seconds(0), true, Origin::kPointInTime), RoleAction::kAcquire, ""},
+      {"free lock naming nobody, new node, others pass: a key that exists is no lost one",
+       [] {
+         RoleInputs in = NewNode(std::chrono::seconds(0), true);
+         in.lock = FreeAfter("");
+         return in;
+       }(),
+       RoleAction::kAcquire, ""},
       {"no lock key yet (a new SERVICE_NAME), restored to a point in time: no grace to wait",
        {LockView{}, "", me, Role::kUnknown, Origin::kPointInTime, false},
        RoleAction::kAcquire,

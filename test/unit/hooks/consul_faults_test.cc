@@ -95,12 +95,73 @@ TEST_CASE("health: a node whose check Consul does not know registers it as Conta
   REQUIRE(f.state().SetOrigin(cluster::Origin::kInit).ok());
   f.ScriptReadOnly(false);
   f.ScriptReadOnly(true, 2);
+  f.PastNewNodeWait();
 
   REQUIRE(Health(f.deps, {}).ok());
   CheckSame(f.consul.Registration(kNode), ContainerPilotService());
   CheckSame(f.consul.Registration("mysql-primary-n1"), ContainerPilotPrimaryService());
   CHECK(f.LockHeld());
   CHECK(f.state().Bootstrapped());
+}
+
+// A new node (no role, no replication) that sees PRIMARY_KEY missing.
+struct NewNodeFixture : HookFixture {
+  NewNodeFixture() {
+    RegisterSelf();
+    REQUIRE(state().SetOrigin(cluster::Origin::kInit).ok());
+    ScriptReadOnly(true);
+  }
+};
+
+TEST_CASE("health: a new node waits a full pass of every node before bootstrapping a missing key") {
+  NewNodeFixture f;
+  const auto wait = cluster::EveryNodePassedWithin(LeaseTiming(f.config));
+  CHECK(wait > 0s);
+
+  Status first = Health(f.deps, {});
+  CHECK(first.code() == Code::kFailedPrecondition);
+  CHECK_THAT(first.message(), Catch::Contains("for a running cluster whose lock Consul lost"));
+  CHECK_FALSE(f.LockHeld());
+  CHECK_FALSE(f.Called("Health"));  // nothing asked of Consul yet
+  f.clock.Advance(wait - 1ms);
+  CHECK(Health(f.deps, {}).code() == Code::kFailedPrecondition);
+  CHECK_FALSE(f.LockHeld());
+
+  // Nobody else passes: the cluster's first bootstrap.
+  f.clock.Advance(1ms);
+  REQUIRE(Health(f.deps, {}).ok());
+  CHECK(f.LockHeld());
+  CHECK(f.state().Bootstrapped());
+}
+
+TEST_CASE(
+    "health: a new node never takes a missing key while another node of the service passes "
+    "(Consul lost a running cluster's state)") {
+  NewNodeFixture f;
+  f.RegisterOther();  // a replica that registered its service again
+  f.PastNewNodeWait();
+
+  for (int pass = 0; pass < 3; ++pass) {
+    Status s = Health(f.deps, {});
+    CHECK(s.code() == Code::kFailedPrecondition);
+    CHECK_THAT(s.message(), Catch::Contains("other nodes of this service pass their checks"));
+    f.clock.Advance(5s);
+  }
+  CHECK_FALSE(f.LockHeld());
+  CHECK(f.consul.SessionCount() == 0);
+  CHECK_FALSE(f.state().Bootstrapped());
+  CHECK(f.Writes().empty());
+  CHECK(f.spawned.empty());
+}
+
+TEST_CASE("health: a new node that cannot learn who passes does not bootstrap") {
+  NewNodeFixture f;
+  f.PastNewNodeWait();
+  f.consul.FailNext(1, Status::Unavailable("No cluster leader"), "Health");
+
+  CHECK(Health(f.deps, {}).code() == Code::kUnavailable);
+  CHECK_FALSE(f.LockHeld());
+  CHECK_FALSE(f.state().Bootstrapped());
 }
 
 TEST_CASE("health: the registration follows containerpilot.json5's settings") {

@@ -98,6 +98,7 @@ TEST_CASE("health: a fresh node takes the free lock and bootstraps exactly once"
   REQUIRE(f.state().SetOrigin(cluster::Origin::kInit).ok());
   f.ScriptReadOnly(false);
   f.ScriptReadOnly(true, 2);  // until the first pass turns it off
+  f.PastNewNodeWait();
 
   REQUIRE(Health(f.deps, {}).ok());
   auto kv = f.consul.Peek(f.config.keys.primary_key);
@@ -143,6 +144,7 @@ TEST_CASE("health: the first primary keeps a generated root password in a 0600 f
   f.RegisterSelf();
   REQUIRE(f.state().SetOrigin(cluster::Origin::kInit).ok());
   f.ScriptReadOnly(true);
+  f.PastNewNodeWait();
   REQUIRE(Health(f.deps, {}).ok());
   const sys::FakeFileSystem::Node* file = f.fs.Find(f.StatePath("root-password"));
   REQUIRE(file != nullptr);
@@ -230,6 +232,7 @@ TEST_CASE("health: reports healthy but stays read-only until its own check can h
     f.RegisterSelf(false);  // registered, but critical
     REQUIRE(f.state().SetOrigin(cluster::Origin::kInit).ok());
     f.ScriptReadOnly(true);
+    f.PastNewNodeWait();
 
     REQUIRE(Health(f.deps, {}).ok());
     CHECK(f.Writes().empty());

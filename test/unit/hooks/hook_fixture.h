@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/lease.h"
 #include "cluster/node_state.h"
 #include "cluster/primary_lock.h"
 #include "core/config.h"
@@ -192,6 +193,12 @@ class HookFixture {
   bool LockHeld() {
     auto kv = consul.Peek(config.keys.primary_key);
     return kv && !kv->session.empty();
+  }
+  // A new node that first saw PRIMARY_KEY missing long enough ago to bootstrap
+  // a cluster, if no other node of the service passes (cluster/role.h).
+  void PastNewNodeWait() {
+    REQUIRE(state().SetLockMissingSince(std::to_string(clock.SinceBoot().count())).ok());
+    clock.Advance(cluster::EveryNodePassedWithin(cluster::LeaseTimingOf(config)));
   }
   bool Called(const std::string& method) {
     for (const auto& call : consul.calls()) {
