@@ -6,8 +6,9 @@ The nodes get no SNAPSHOT_BACKEND (manta is the default) and no STORAGE_DIR,
 only the original's MANTA_URL, MANTA_USER, MANTA_KEY_ID, MANTA_BUCKET (a
 directory that does not exist yet) and MANTA_PRIVATE_KEY with '#' for its
 newlines. Three nodes assemble; a fourth, added later, provisions itself from
-the snapshot in Manta. The checks are what a user sees (the cluster, the
-rows), not object names or formats.
+the snapshot in Manta. The primary's binlogs are archived there too, and a
+restore to the second before a DROP reads them back. The checks are what a
+user sees (the cluster, the rows), not object names or formats.
 """
 
 import os
@@ -20,6 +21,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from cluster_case import ClusterCase  # noqa: E402
 from harness import Cluster, Node, wait_for  # noqa: E402
 from manta_world import FINGERPRINTS, MantaDouble  # noqa: E402
+from pitr import (drop_at_a_fresh_second, restored_server, table_ids,  # noqa: E402
+                  wait_archived, write_rows)
 
 BUCKET = "/manage/stor/mysql-snapshots"
 
@@ -102,6 +105,36 @@ class MantaClusterTest(ClusterCase):
             primary.sql("INSERT INTO t VALUES (3, 'after n4')", "appdb")
             c.wait_row(n4, "t", 3)
             self.assertGreater(self.object_gets(), gets_before, "n4 read nothing from Manta")
+        self.run_step(step)
+
+    def test_3_binlogs_archived_to_manta_restore_to_the_second_before_a_drop(self):
+        c = self.c
+        primary = c.primary()
+
+        def step():
+            primary.sql("CREATE TABLE p (id INT PRIMARY KEY, ts DATETIME)", "appdb")
+            times = write_rows(primary, "p", range(1, 7))
+            _, dropped_at = drop_at_a_fresh_second(primary, "DROP TABLE p",
+                                                   max(times.values()) + 1)
+            primary.sql("CREATE TABLE after_drop (id INT PRIMARY KEY, ts DATETIME)", "appdb")
+            write_rows(primary, "after_drop", [1], gap=0)
+            wait_archived(self.consul, "mysql", primary.sql("SELECT @@gtid_binlog_pos")[0][0],
+                          timeout=90)
+            segments = [r for r in self.manta.requests()
+                        if r["method"] == "PUT" and r["path"].startswith(BUCKET + "/")
+                        and "/binlogs/" in r["path"] and r["status"] == 204]
+            self.assertTrue(segments, "no binlog segment went to Manta")
+            self.assertTrue(all(r["keyId"] == "/manage/keys/" + FINGERPRINTS["rsa"]
+                                for r in segments))
+            # Restored from Manta alone into an empty directory: every row
+            # written before the DROP, nothing after it.
+            datadir = os.path.join(self.base, "restored-from-manta")
+            out = primary.manage("backup", "restore", "--to-time", f"@{dropped_at - 1}",
+                                 "--datadir", datadir, timeout=600)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            with restored_server(datadir) as sql:
+                self.assertEqual(table_ids(sql, "p"), sorted(times))
+                self.assertIsNone(table_ids(sql, "after_drop"))
         self.run_step(step)
 
     def object_gets(self):
