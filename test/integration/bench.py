@@ -410,11 +410,7 @@ def long_running_pids(node):
 
 def signal_long_running(nodes, sig):
     for n in nodes:
-        for pid in long_running_pids(n):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
+        harness.signal_pids(long_running_pids(n), sig)
 
 
 def freeze(nodes, log):

@@ -31,11 +31,7 @@ def serve_pids(node):
 
 def signal_serve(nodes, sig):
     for n in nodes:
-        for pid in serve_pids(n):
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
+        harness.signal_pids(serve_pids(n), sig)
 
 
 def status(node, path):
