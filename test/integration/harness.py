@@ -544,6 +544,14 @@ class Node:
         except OSError:
             return ""
 
+    def detached_log(self):
+        """What hooks started in the background (a failover, a first snapshot) logged."""
+        try:
+            with open(os.path.join(self.state_dir, "detached.log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
 
 # Short intervals so the tests run in seconds; production defaults are in the
 # README. The health TTL stays well above the interval, as in production.
