@@ -10,7 +10,6 @@ health figures), then
     many answers were not 200 (a check that would have failed).
 """
 
-import os
 import re
 import shutil
 import signal
@@ -44,19 +43,8 @@ def status(node, path):
         return 0
 
 
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-
-
 def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return float("nan")
+    return harness.status_kb(pid, "VmRSS") / 1024.0
 
 
 def to_ms(text):
@@ -101,9 +89,9 @@ def run(primary, replica, log, idle_seconds=10, wrk_seconds=10, connections=16):
     time.sleep(2)
     log(f"manage serve: {idle_seconds} s idle")
     pids = {n.name: serve_pids(n)[0] for n in nodes}
-    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    before = {name: harness.cpu_seconds(pid) for name, pid in pids.items()}
     time.sleep(idle_seconds)
-    idle = {name: (cpu_seconds(pid) - before[name]) / idle_seconds * 100.0
+    idle = {name: (harness.cpu_seconds(pid) - before[name]) / idle_seconds * 100.0
             for name, pid in pids.items()}
     rss_idle = {name: rss_mb(pid) for name, pid in pids.items()}
     lines = [f"manage serve, idle over {idle_seconds} s (facts refreshed every half "
