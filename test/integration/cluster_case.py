@@ -45,6 +45,18 @@ class ClusterCase(unittest.TestCase):
         cls.clusters.append(c)
         return c
 
+    def check_provisioned_from_snapshot(self, cluster, node, primary, timeout=240):
+        """`node`, added after rows 1 and 2 of table t, restored them from the
+        store's snapshot, and replicates what the primary writes next (row 3)."""
+        cluster.wait_healthy([node], timeout=timeout)
+        self.assertEqual(node.state("origin"), "snapshot")
+        self.assertEqual(node.state("role"), "replica")
+        self.assertTrue(node.read_only())
+        cluster.wait_row(node, "t", 1)
+        cluster.wait_row(node, "t", 2)
+        primary.sql(f"INSERT INTO t VALUES (3, 'after {node.name}')", "appdb")
+        cluster.wait_row(node, "t", 3)
+
     def extra_logs(self):
         """What else a failing step shows besides the clusters' logs."""
         return ""

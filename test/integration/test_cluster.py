@@ -105,14 +105,7 @@ class ClusterTest(ClusterCase):
         n4 = c.add().start()
 
         def step():
-            c.wait_healthy([n4], timeout=180)
-            self.assertEqual(n4.state("origin"), "snapshot")
-            self.assertEqual(n4.state("role"), "replica")
-            self.assertTrue(n4.read_only())
-            c.wait_row(n4, "t", 1)
-            c.wait_row(n4, "t", 2)
-            primary.sql("INSERT INTO t VALUES (3, 'after n4')", "appdb")
-            c.wait_row(n4, "t", 3)
+            self.check_provisioned_from_snapshot(c, n4, primary, timeout=180)
         self.run_step(step, c)
 
     def test_2b_operator_backup_commands(self):

@@ -97,13 +97,7 @@ class MantaClusterTest(ClusterCase):
         n4 = c.add().start()
 
         def step():
-            c.wait_healthy([n4], timeout=240)
-            self.assertEqual(n4.state("origin"), "snapshot")
-            self.assertEqual(n4.state("role"), "replica")
-            c.wait_row(n4, "t", 1)
-            c.wait_row(n4, "t", 2)
-            primary.sql("INSERT INTO t VALUES (3, 'after n4')", "appdb")
-            c.wait_row(n4, "t", 3)
+            self.check_provisioned_from_snapshot(c, n4, primary)
             self.assertGreater(self.object_gets(), gets_before, "n4 read nothing from Manta")
         self.run_step(step)
 
