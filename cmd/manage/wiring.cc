@@ -220,15 +220,12 @@ Result<std::unique_ptr<Wiring>> Wiring::Create(const Config& config, const Logge
   i.deps.catch_termination = [] { return CatchTermination(); };
   std::string log_path = config.state_dir + "/detached.log";
   // A keeper talks to Consul from its own thread, so through its own client.
-  consul::ConsulAddress keeper_address = *address;
   Logger keeper_log = log;
-  i.deps.keep_session = [keeper_address, keeper_log](const std::string& session,
-                                                     std::chrono::seconds ttl,
-                                                     std::atomic<bool>* cancel) {
-    auto transport = std::make_unique<http::SocketTransport>(keeper_address.tls);
-    auto client = std::make_unique<consul::HttpConsul>(std::move(transport), keeper_address);
+  i.deps.keep_session = [new_consul = i.deps.new_consul, keeper_log](const std::string& session,
+                                                                     std::chrono::seconds ttl,
+                                                                     std::atomic<bool>* cancel) {
     return std::unique_ptr<consul::Keeper>(
-        new consul::SessionKeeper(std::move(client), session, ttl, cancel, keeper_log));
+        new consul::SessionKeeper(new_consul(), session, ttl, cancel, keeper_log));
   };
   i.deps.interactive = ::isatty(STDERR_FILENO) == 1;
   i.deps.out = [](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); };

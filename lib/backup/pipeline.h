@@ -33,8 +33,6 @@ class Encoder {
   static Result<std::unique_ptr<Encoder>> Create(const Encoding& encoding, ByteSink* stored);
   // Where raw bytes go. Close it once at the end of the stream.
   ByteSink& input() { return *head_; }
-  uint64_t raw_bytes() const { return raw_->bytes(); }
-  uint64_t stored_bytes() const { return hash_->bytes(); }
   // Fills compression, encryption, key_id, raw_size, size and sha256.
   // REQUIRES: input().Close() returned OK.
   void Describe(BackupRecord* record) const;

@@ -32,7 +32,7 @@ namespace {
 
 // PRIMARY_KEY is held by another session.
 FailoverStep WhileHeld(const FailoverObservation& o, bool designated) {
-  if (!o.my_session.empty() && o.lock.holder_session == o.my_session) return FailoverStep::kDone;
+  if (o.lock.HeldBy(o.my_session)) return FailoverStep::kDone;
   // Our own name under a session we do not hold: health waits it out.
   if (o.lock.value == o.me) return FailoverStep::kDone;
   if (designated) {

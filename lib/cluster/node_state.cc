@@ -18,6 +18,25 @@ Status NodeState::Write(const std::string& name, const std::string& value) {
   return fs_->WriteFileAtomic(Path(name), value + "\n", 0600);
 }
 
+std::string NodeState::BootId() const {
+  auto id = fs_->ReadFile("/proc/sys/kernel/random/boot_id");
+  if (!id.ok()) return "";
+  std::string v = *id;
+  while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+  return v;
+}
+
+std::string NodeState::ReadThisBoot(const std::string& name) const {
+  const std::string stored = Read(name);
+  const size_t eol = stored.find('\n');
+  if (eol == std::string::npos || stored.compare(0, eol, BootId()) != 0) return "";
+  return stored.substr(eol + 1);
+}
+
+Status NodeState::WriteThisBoot(const std::string& name, const std::string& value) {
+  return Write(name, BootId() + "\n" + value);
+}
+
 Status NodeState::ForgetData() {
   for (const char* name : {"role", "origin", "bootstrapped", "restored-gtid", "source", "lease"}) {
     MANAGE_RETURN_IF_ERROR(fs_->RemoveFile(Path(name)));

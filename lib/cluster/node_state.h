@@ -49,15 +49,16 @@ class NodeState {
 
   // The primary's lease proof (cluster/lease.h, FormatLeaseProof). Cleared
   // before the primary gives the lock up itself (a release, an ended session):
-  // from then on it proves nothing about who may hold the lock.
-  std::string LeaseProof() const { return Read("lease"); }
-  Status SetLeaseProof(const std::string& proof) { return Write("lease", proof); }
+  // from then on it proves nothing about who may hold the lock. Its times
+  // count from boot, so it is read back only in the boot that wrote it.
+  std::string LeaseProof() const { return ReadThisBoot("lease"); }
+  Status SetLeaseProof(const std::string& proof) { return WriteThisBoot("lease", proof); }
   Status ClearLeaseProof() { return fs_->RemoveFile(Path("lease")); }
 
   // When this node first saw PRIMARY_KEY missing, ms since boot; empty while
   // it exists.
-  std::string LockMissingSince() const { return Read("lock-missing"); }
-  Status SetLockMissingSince(const std::string& ms) { return Write("lock-missing", ms); }
+  std::string LockMissingSince() const { return ReadThisBoot("lock-missing"); }
+  Status SetLockMissingSince(const std::string& ms) { return WriteThisBoot("lock-missing", ms); }
   Status ClearLockMissingSince() { return fs_->RemoveFile(Path("lock-missing")); }
 
   // PRIMARY_KEY's holder when this node last saw it held: "<CreateIndex> <session>".
@@ -90,6 +91,11 @@ class NodeState {
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 
  private:
+  // A fact whose value counts from boot (CLOCK_BOOTTIME): stored after the
+  // kernel's boot_id, and "" when read in another boot.
+  std::string ReadThisBoot(const std::string& name) const;
+  Status WriteThisBoot(const std::string& name, const std::string& value);
+  std::string BootId() const;
   std::string Read(const std::string& name) const;
   Status Write(const std::string& name, const std::string& value);
 

@@ -45,7 +45,7 @@ Origin ParseOrigin(const std::string& text) {
 
 RoleDecision DecideRole(const RoleInputs& in) {
   if (in.lock.held) {
-    if (!in.my_session.empty() && in.lock.holder_session == in.my_session) {
+    if (in.lock.HeldBy(in.my_session)) {
       return {RoleAction::kKeepPrimary, in.my_node, "this node's session holds the lock"};
     }
     if (in.lock.value == in.my_node) {

@@ -44,6 +44,11 @@ struct LockView {
   // The failover lock (FAILOVER_LOCK_KEY), read in the same request.
   bool failover_held = false;
   std::string failover_value;  // the coordinator's Designation, JSON
+
+  // `session` (a node's stored session ID; empty: none) holds PRIMARY_KEY.
+  bool HeldBy(const std::string& session) const {
+    return held && !session.empty() && holder_session == session;
+  }
 };
 
 struct RoleInputs {

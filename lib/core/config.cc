@@ -83,7 +83,6 @@ void ReadSnapshot(EnvReader& r, const HostFacts& host, SnapshotSettings& s) {
   s.backup_name =
       r.String("BACKUP_NAME", r.String("SERVICE_NAME", "mysql") + "-backup-%Y-%m-%dT%H-%M-%SZ");
   s.backup_ttl = std::chrono::seconds(r.Int("BACKUP_TTL", s.backup_ttl.count(), 1, 1LL << 40));
-  s.storage_dir = r.String("STORAGE_DIR", s.storage_dir);
   s.wait_timeout =
       std::chrono::seconds(r.Int("SNAPSHOT_WAIT_TIMEOUT", s.wait_timeout.count(), 0, 7 * 86400));
   std::string compression = r.String("SNAPSHOT_COMPRESSION", "zstd");

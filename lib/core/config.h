@@ -55,7 +55,6 @@ struct SnapshotSettings {
   std::string backend = "manta";  // manta, s3 (alias minio), local
   std::string backup_name;        // ${SERVICE_NAME}-backup-%Y-%m-%dT%H-%M-%SZ
   std::chrono::seconds backup_ttl{86400};
-  std::string storage_dir = "/tmp/snapshots";
   // How long pre_start waits for the first snapshot when a primary exists.
   std::chrono::seconds wait_timeout{600};
   // SNAPSHOT_COMPRESSION: zstd level (1-19), 0 for none; and worker threads

@@ -19,6 +19,7 @@
 #include "archive/chain.h"
 #include "archive/fill.h"
 #include "archive/segment_io.h"
+#include "cluster/mycnf.h"
 #include "cluster/node_state.h"
 #include "cluster/primary_lock.h"
 #include "hooks/backup_access.h"
@@ -49,7 +50,7 @@ void Pause(Deps& deps, const std::atomic<bool>* stop, milliseconds d) {
 
 uint32_t ArchiveServerId(const cluster::NodeState& state, const Config& c) {
   uint32_t id = state.ServerId().value_or(0);
-  if (id == 0) id = static_cast<uint32_t>(std::hash<std::string>{}(c.address));
+  if (id == 0) id = cluster::ServerIdFromAddress(c.address);  // as pre_start derives it
   return id ^ kArchiveIdBit;
 }
 
@@ -59,7 +60,7 @@ Result<std::string> PrimarySession(Deps& deps, cluster::NodeState& state) {
   auto view = lock.Read();
   if (!view.ok()) return view.status();
   const std::string mine = state.Session();
-  return view->held && !mine.empty() && view->holder_session == mine ? mine : "";
+  return view->HeldBy(mine) ? mine : "";
 }
 
 Result<std::string> LocalOldestState(Deps& deps) {

@@ -26,21 +26,6 @@
 namespace manage::hooks {
 namespace {
 
-// The record of snapshot `id`: its manifest, else LAST_BACKUP_KEY when that
-// names it (snapshots from before manifests existed).
-Result<backup::BackupRecord> FindRecord(Deps& deps, storage::ObjectStore& store,
-                                        const std::string& id) {
-  auto manifest = backup::ReadManifest(store, id);
-  if (manifest.ok() || manifest.status().code() != Code::kNotFound) return manifest;
-  auto kv = deps.consul->Get(deps.config->keys.last_backup_key);
-  if (kv.ok() && !kv->value.empty()) {
-    auto record = backup::ParseBackupRecord(kv->value);
-    if (record.ok() && record->id == id) return record;
-  }
-  return Status::NotFound("no snapshot '" + id + "' in " + store.Location() +
-                          " (see `manage backup list`)");
-}
-
 // LAST_BACKUP_KEY's record; nullopt when unset or Consul cannot say.
 std::optional<backup::BackupRecord> NewestRecord(Deps& deps) {
   auto kv = deps.consul->Get(deps.config->keys.last_backup_key);
@@ -48,6 +33,17 @@ std::optional<backup::BackupRecord> NewestRecord(Deps& deps) {
   auto record = backup::ParseBackupRecord(kv->value);
   if (!record.ok()) return std::nullopt;
   return *record;
+}
+
+// The record of snapshot `id`: its manifest, else LAST_BACKUP_KEY when that
+// names it (snapshots from before manifests existed).
+Result<backup::BackupRecord> FindRecord(Deps& deps, storage::ObjectStore& store,
+                                        const std::string& id) {
+  auto manifest = backup::ReadManifest(store, id);
+  if (manifest.ok() || manifest.status().code() != Code::kNotFound) return manifest;
+  if (auto newest = NewestRecord(deps); newest && newest->id == id) return *newest;
+  return Status::NotFound("no snapshot '" + id + "' in " + store.Location() +
+                          " (see `manage backup list`)");
 }
 
 ops::BackupRow Row(const backup::BackupRecord& r, bool newest, bool has_manifest) {

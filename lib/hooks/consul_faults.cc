@@ -35,8 +35,6 @@ std::optional<milliseconds> ParseMillis(const std::string& text) {
 
 }  // namespace
 
-cluster::LeaseTiming LeaseTiming(const Config& config) { return cluster::LeaseTimingOf(config); }
-
 Status RegisterNodeService(Deps& deps) {
   Status s = deps.consul->RegisterAgentService(cluster::NodeService(*deps.config));
   if (s.ok()) {
@@ -68,7 +66,7 @@ std::optional<milliseconds> LockMissingFor(Deps& deps, cluster::NodeState& state
 
 bool OwnLeaseRunning(Deps& deps, const cluster::NodeState& state) {
   return cluster::LeaseRunning(cluster::ParseLeaseProof(state.LeaseProof()),
-                               deps.clock->SinceBoot(), LeaseTiming(*deps.config));
+                               deps.clock->SinceBoot(), cluster::LeaseTimingOf(*deps.config));
 }
 
 Result<bool> OtherNodesPassing(Deps& deps) {
@@ -99,7 +97,7 @@ bool KeptByLease(Deps& deps, cluster::NodeState& state, LocalDb& db, const Statu
   if (state.LastRole() != cluster::Role::kPrimary) return false;
   auto read_only = mysql::ReadReadOnly(*db.conn);
   if (!read_only.ok() || *read_only) return false;  // a lease keeps, never grants
-  const cluster::LeaseTiming timing = LeaseTiming(*deps.config);
+  const cluster::LeaseTiming timing = cluster::LeaseTimingOf(*deps.config);
   auto proof = cluster::ParseLeaseProof(state.LeaseProof());
   cluster::LeaseDecision d =
       cluster::DecideLease(proof, pass_start, deps.clock->SinceBoot(), timing);
@@ -138,7 +136,7 @@ bool KeptByLease(Deps& deps, cluster::NodeState& state, LocalDb& db, const Statu
 
 void RecordLeaseProof(Deps& deps, cluster::NodeState& state, milliseconds pass_start,
                       milliseconds renewed) {
-  if (!LeaseTiming(*deps.config).enabled) return;
+  if (!cluster::LeaseTimingOf(*deps.config).enabled) return;
   if (!HeartbeatFits(deps, pass_start)) {
     deps.log.Warn("no time left in this pass to heartbeat the check; the lease is not renewed");
     return;

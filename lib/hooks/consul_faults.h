@@ -25,9 +25,6 @@
 
 namespace manage::hooks {
 
-// The lease's timing for this configuration (cluster::LeaseTimingOf).
-cluster::LeaseTiming LeaseTiming(const Config& config);
-
 // Registers this node's ${SERVICE_NAME} service as ContainerPilot registers it.
 Status RegisterNodeService(Deps& deps);
 

@@ -215,7 +215,7 @@ Result<Outcome> Coordinate(Deps& deps, cluster::NodeState& state, const Failover
   // Consul lost its state: the last primary may still be writable for a
   // while, and takes the lock back itself (consul_faults.h).
   in.lock_missing_for = LockMissingFor(deps, state, *view);
-  in.lock_loss_grace = cluster::LockLossGrace(LeaseTiming(config));
+  in.lock_loss_grace = cluster::LockLossGrace(cluster::LeaseTimingOf(config));
   cluster::FailoverDecision gate = cluster::DecideFailover(in);
   if (gate.gate != cluster::FailoverGate::kProceed) {
     deps.log.Info("no failover", {{"reason", gate.reason}});

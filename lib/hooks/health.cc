@@ -41,7 +41,7 @@ Status PrimaryOnly(Deps& deps, cluster::NodeState& state) {
   cluster::PrimaryLock lock(deps.config, deps.consul, &state);
   auto view = lock.Read();
   std::string mine = state.Session();
-  if (view.ok() && view->held && !mine.empty() && view->holder_session == mine) {
+  if (view.ok() && view->HeldBy(mine)) {
     return Status::Ok();
   }
   Status s = !view.ok()   ? view.status()
@@ -97,12 +97,12 @@ Status RolePass(Deps& deps, LocalDb& db, cluster::NodeState& state, cluster::Pri
   in.origin = state.DataOrigin();
   in.replication_configured = replica.configured;
   in.lock_missing_for = LockMissingFor(deps, state, view).value_or(std::chrono::milliseconds(0));
-  in.lock_loss_grace = cluster::LockLossGrace(LeaseTiming(*deps.config));
+  in.lock_loss_grace = cluster::LockLossGrace(cluster::LeaseTimingOf(*deps.config));
   in.lease_running = !view.present && OwnLeaseRunning(deps, state);
   if (!view.present && in.last_role == cluster::Role::kUnknown && !replica.configured &&
       in.origin != cluster::Origin::kPointInTime) {
     // A new node: it bootstraps a missing key only when no cluster runs (role.h).
-    in.new_node_wait = cluster::EveryNodePassedWithin(LeaseTiming(*deps.config));
+    in.new_node_wait = cluster::EveryNodePassedWithin(cluster::LeaseTimingOf(*deps.config));
     if (in.lock_missing_for >= in.new_node_wait) {
       auto peers = OtherNodesPassing(deps);
       if (!peers.ok()) return peers.status();

@@ -201,7 +201,7 @@ Status Snapshot(Deps& deps, const Args& args) {
   if (!view.ok()) return view.status();
   Run run;
   run.primary_session = state.Session();
-  if (!view->held || run.primary_session.empty() || view->holder_session != run.primary_session) {
+  if (!view->HeldBy(run.primary_session)) {
     deps.log.Debug("not the primary: no snapshot");
     return Status::Ok();
   }

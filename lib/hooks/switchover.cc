@@ -56,7 +56,7 @@ Status RunSwitchover(Deps& deps, cluster::NodeState& state, const SwitchoverOpti
   auto view = lock.Read();
   if (!view.ok()) return view.status();
   std::string mine = state.Session();
-  if (!view->held || mine.empty() || view->holder_session != mine) {
+  if (!view->HeldBy(mine)) {
     return Status::FailedPrecondition(view->held
                                           ? fmt::format("run this on the primary, {}", view->value)
                                           : "no primary holds the lock (use `manage failover`)");
@@ -202,7 +202,7 @@ Status PreStop(Deps& deps, const Args& args) {
   auto view = lock.Read();
   if (!view.ok()) return view.status();
   std::string mine = state.Session();
-  if (!view->held || mine.empty() || view->holder_session != mine) return Status::Ok();
+  if (!view->HeldBy(mine)) return Status::Ok();
   SwitchoverOptions options;
   options.reason = "clean stop of the primary";
   options.rejoin = false;

@@ -81,7 +81,7 @@ Passing PassingNow(const View& view, int64_t default_lag) {
   const LocalFacts& f = *view.local;
   p.primary = CheckPrimary(f).ok;
   p.replica = CheckReplica(f, default_lag).ok;
-  p.read_only = CheckReadOnly(f, default_lag).ok;
+  p.read_only = p.primary || p.replica;  // CheckReadOnly's rule
   p.health = CheckHealth(f).ok;
   return p;
 }

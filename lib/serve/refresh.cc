@@ -57,7 +57,7 @@ void LocalReader::ReadConsul(LocalFacts& f) {
   f.lock_held = view->held;
   f.lock_holder = view->held ? view->value : "";
   std::string mine = state.Session();
-  f.lock_mine = view->held && !mine.empty() && view->holder_session == mine;
+  f.lock_mine = view->HeldBy(mine);
   const std::string me = deps_.config->NodeName();
   for (const consul::ServiceInstance& i : *instances) {
     if (i.id == me) f.passing = i.passing;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "storage/xml.h"
+
 namespace manage::serve {
 namespace {
 
@@ -118,33 +120,10 @@ refresh();
 </html>
 )HTML";
 
-std::string HtmlEscape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string StatusPage(const std::string& service, std::chrono::milliseconds refresh) {
-  return fmt::format(kPage, fmt::arg("service", HtmlEscape(service)),
+  return fmt::format(kPage, fmt::arg("service", storage::XmlEscape(service)),
                      fmt::arg("refresh_ms", std::max<int64_t>(refresh.count(), 1000)));
 }
 

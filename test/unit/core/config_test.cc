@@ -27,7 +27,6 @@ TEST_CASE("LoadConfig defaults match the original manage.py") {
   CHECK(c->snapshot.backup_ttl == std::chrono::seconds(86400));
   CHECK(c->snapshot.backend == "manta");
   CHECK(c->snapshot.backup_name == "mysql-backup-%Y-%m-%dT%H-%M-%SZ");
-  CHECK(c->snapshot.storage_dir == "/tmp/snapshots");
   CHECK(c->mysql.datadir == "/var/lib/mysql");
   CHECK(c->mysql.random_root_password);
   CHECK_FALSE(c->mysql.onetime_password);

@@ -115,7 +115,7 @@ struct NewNodeFixture : HookFixture {
 
 TEST_CASE("health: a new node waits a full pass of every node before bootstrapping a missing key") {
   NewNodeFixture f;
-  const auto wait = cluster::EveryNodePassedWithin(LeaseTiming(f.config));
+  const auto wait = cluster::EveryNodePassedWithin(cluster::LeaseTimingOf(f.config));
   CHECK(wait > 0s);
 
   Status first = Health(f.deps, {});
@@ -215,7 +215,7 @@ TEST_CASE(
   PrimaryFixture f;
   f.consul.LoseState();
   f.clock.Advance(8s);
-  const auto grace = cluster::LockLossGrace(LeaseTiming(f.config));
+  const auto grace = cluster::LockLossGrace(cluster::LeaseTimingOf(f.config));
 
   REQUIRE(Health(f.deps, {}).ok());  // a failover candidate, with its check passing
   CHECK_FALSE(f.LockHeld());
@@ -253,7 +253,7 @@ TEST_CASE(
     "over") {
   ReplicaFixture f;
   f.consul.LoseState();
-  const auto grace = cluster::LockLossGrace(LeaseTiming(f.config));
+  const auto grace = cluster::LockLossGrace(cluster::LeaseTimingOf(f.config));
   CHECK(grace == 11s);  // SESSION_TTL 10 s + SESSION_LOCK_DELAY 1 s
 
   // Within the grace: healthy, registered again, no failover, never the lock.
@@ -316,7 +316,7 @@ TEST_CASE("failover: no coordinator promotes anyone while the lock is missing, e
     f.ScriptReadOnly(true);
     f.ScriptReplica(ReplicaOf(kOtherAddress));
     const auto start = f.clock.SinceBoot();
-    const auto grace = cluster::LockLossGrace(LeaseTiming(f.config));
+    const auto grace = cluster::LockLossGrace(cluster::LeaseTimingOf(f.config));
     bool held_early = false;
     f.clock.on_sleep = [&] {
       held_early = held_early || (f.LockHeld() && f.clock.SinceBoot() - start < grace);
