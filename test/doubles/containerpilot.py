@@ -1521,6 +1521,7 @@ class App:
         self.maintenance = False
         self._env_lock = threading.Lock()
         self._requested = None      # "shutdown" | "reload"
+        self._term_at = 0.0         # when the first SIGTERM came
         self._control = None
 
     # -- environment ("What hooks get") --
@@ -1569,7 +1570,13 @@ class App:
             self._start_generation()
             reason = self._wait()
             self._stop_generation()
-            if reason != "reload" or self._requested == "shutdown":
+            if self._requested == "shutdown":
+                # ContainerPilot 3.8 waits out the whole stopTimeout after a
+                # SIGTERM, even when every job ended long before
+                # (containerpilot.md: 61 s with stopTimeout 60, measured).
+                time.sleep(max(0.0, self._term_at + self.cfg.stop_timeout - time.monotonic()))
+                return 0
+            if reason != "reload":
                 return 0
             self.log.info("Reloading configuration.")
             try:
@@ -1579,6 +1586,8 @@ class App:
                 return 1
 
     def _on_signal(self, *_):
+        if self._requested != "shutdown":
+            self._term_at = time.monotonic()
         self._requested = "shutdown"
 
     def _start_control(self):

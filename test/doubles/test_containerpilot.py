@@ -292,6 +292,8 @@ class StandInTestCase(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.workdir, True)
 
     def launch(self, jobs, watches="[]", extra="", env=None):
+        if "stopTimeout" not in extra:
+            extra += " stopTimeout: 1,"  # each stop waits it out, as ContainerPilot does
         config = ('{ consul: "%s", control: { socket: "SOCKET" }, %s jobs: %s, watches: %s }'
                   % (self.consul.address, extra, jobs, watches))
         standin = StandIn(self.workdir, config, env).start()
@@ -464,6 +466,17 @@ class LifecycleTest(StandInTestCase):
         self.assertEqual(deregistrations,
                          [("PUT", f"/v1/agent/service/deregister/mysql-{HOST}", "")])
         self.assertTrue(wait_until(lambda: not pid_alive(pid), 3), "mysqld still running")
+
+
+    def test_sigterm_waits_out_the_whole_stop_timeout(self):
+        standin = self.launch('[{ name: "preStart", exec: ["sh", "-c", "echo done > ran"] }]',
+                              extra="stopTimeout: 3,")
+        self.assertTrue(wait_until(lambda: os.path.exists(standin.path("ran"))),
+                        standin.output())
+        sent = time.monotonic()
+        self.assertEqual(standin.terminate(), 0, standin.output())
+        # Nothing ran any more, yet it exits only once stopTimeout has passed.
+        self.assertGreaterEqual(time.monotonic() - sent, 3.0)
 
 
 class WatchTest(StandInTestCase):
