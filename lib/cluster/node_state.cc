@@ -34,7 +34,9 @@ std::string NodeState::ReadThisBoot(const std::string& name) const {
 }
 
 Status NodeState::WriteThisBoot(const std::string& name, const std::string& value) {
-  return Write(name, BootId() + "\n" + value);
+  // Worthless after a reboot, so never worth an fsync (the lease proof is
+  // written on every pass of the primary).
+  return fs_->ReplaceFile(Path(name), BootId() + "\n" + value + "\n", 0600);
 }
 
 Status NodeState::ForgetData() {

@@ -126,6 +126,15 @@ Result<std::string> RealFileSystem::ReadFile(const std::string& path) const {
 
 Status RealFileSystem::WriteFileAtomic(const std::string& path, const std::string& data,
                                        mode_t mode) {
+  return WriteViaTemporary(path, data, mode, /*durable=*/true);
+}
+
+Status RealFileSystem::ReplaceFile(const std::string& path, const std::string& data, mode_t mode) {
+  return WriteViaTemporary(path, data, mode, /*durable=*/false);
+}
+
+Status RealFileSystem::WriteViaTemporary(const std::string& path, const std::string& data,
+                                         mode_t mode, bool durable) {
   std::string tmp = path + ".tmp-XXXXXX";
   // mkostemp creates the file 0600, so a secret is never readable by others.
   UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
@@ -133,7 +142,7 @@ Status RealFileSystem::WriteFileAtomic(const std::string& path, const std::strin
   Status st = Status::Ok();
   if (::fchmod(fd.get(), mode) != 0) st = PosixError("chmod " + tmp, errno);
   if (st.ok()) st = WriteAll(fd.get(), data, tmp);
-  if (st.ok() && ::fsync(fd.get()) != 0) st = PosixError("fsync " + tmp, errno);
+  if (st.ok() && durable && ::fsync(fd.get()) != 0) st = PosixError("fsync " + tmp, errno);
   if (st.ok() && ::close(fd.Release()) != 0) st = PosixError("close " + tmp, errno);
   if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
     st = PosixError("rename " + tmp + " to " + path, errno);
@@ -142,7 +151,7 @@ Status RealFileSystem::WriteFileAtomic(const std::string& path, const std::strin
     ::unlink(tmp.c_str());
     return st;
   }
-  return SyncDir(Dirname(path));
+  return durable ? SyncDir(Dirname(path)) : Status::Ok();
 }
 
 Status RealFileSystem::MakeDirs(const std::string& path, mode_t mode) {

@@ -22,6 +22,11 @@ class FileSystem {
   // Writes to a temporary file beside `path`, fsyncs, then renames over it.
   virtual Status WriteFileAtomic(const std::string& path, const std::string& data,
                                  mode_t mode = 0644) = 0;
+  // The same without the fsyncs: readers still see the old or the new file,
+  // never a torn one, but a crash may lose it. For facts that mean nothing
+  // after a reboot, written often (every health pass).
+  virtual Status ReplaceFile(const std::string& path, const std::string& data,
+                             mode_t mode = 0644) = 0;
   // Like mkdir -p; OK if it already exists.
   virtual Status MakeDirs(const std::string& path, mode_t mode = 0755) = 0;
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
@@ -42,12 +47,17 @@ class RealFileSystem final : public FileSystem {
   bool IsDirectory(const std::string& path) const override;
   Result<std::string> ReadFile(const std::string& path) const override;
   Status WriteFileAtomic(const std::string& path, const std::string& data, mode_t mode) override;
+  Status ReplaceFile(const std::string& path, const std::string& data, mode_t mode) override;
   Status MakeDirs(const std::string& path, mode_t mode) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status RemoveFile(const std::string& path) override;
   Status RemoveAll(const std::string& path) override;
   Result<std::vector<std::string>> ListDir(const std::string& path) const override;
   Status ChownRecursive(const std::string& path, const std::string& user) override;
+
+ private:
+  Status WriteViaTemporary(const std::string& path, const std::string& data, mode_t mode,
+                           bool durable);
 };
 
 }  // namespace manage::sys

@@ -36,7 +36,7 @@ class FakeFileSystem final : public FileSystem {
       if (!nodes_.count(p)) nodes_[p] = Node{true, "", 0755, ""};
     }
   }
-  // Makes `op` ("ReadFile", "WriteFileAtomic", "MakeDirs", "Rename", "RemoveFile",
+  // Makes `op` ("ReadFile", "WriteFileAtomic", "ReplaceFile", "MakeDirs", "Rename", "RemoveFile",
   // "RemoveAll", "ListDir", "ChownRecursive") on `path` (the source for Rename)
   // fail with `status`; an empty path matches every path.
   void FailOn(const std::string& op, const std::string& path, Status status) {
@@ -72,6 +72,15 @@ class FakeFileSystem final : public FileSystem {
                          mode_t mode = 0644) override {
     calls_.push_back("WriteFileAtomic " + path);
     MANAGE_RETURN_IF_ERROR(Injected("WriteFileAtomic", path));
+    return Put(path, data, mode);
+  }
+  Status ReplaceFile(const std::string& path, const std::string& data,
+                     mode_t mode = 0644) override {
+    calls_.push_back("ReplaceFile " + path);
+    MANAGE_RETURN_IF_ERROR(Injected("ReplaceFile", path));
+    return Put(path, data, mode);
+  }
+  Status Put(const std::string& path, const std::string& data, mode_t mode) {
     if (!IsDirectory(Parent(path))) return Status::NotFound("no directory " + Parent(path));
     if (IsDirectory(path)) return Status::FailedPrecondition(path + " is a directory");
     nodes_[path] = Node{false, data, mode, ""};

@@ -40,6 +40,21 @@ TEST_CASE("WriteFileAtomic writes, replaces and sets the mode exactly") {
   CHECK(*names == std::vector<std::string>{"my.cnf"});  // no temporary left behind
 }
 
+TEST_CASE("ReplaceFile replaces whole, with the mode, and leaves no temporary behind") {
+  TempDir dir;
+  RealFileSystem real;
+  FileSystem& fs = real;
+  std::string path = dir / "lease";
+  REQUIRE(fs.ReplaceFile(path, "first", 0600).ok());
+  REQUIRE(fs.ReplaceFile(path, "second", 0600).ok());
+  CHECK(*fs.ReadFile(path) == "second");
+  CHECK(ModeOf(path) == 0600);
+  auto names = fs.ListDir(dir.path());
+  REQUIRE(names.ok());
+  CHECK(*names == std::vector<std::string>{"lease"});
+  CHECK(fs.ReplaceFile(dir / "missing/f", "x").code() == Code::kNotFound);
+}
+
 TEST_CASE("WriteFileAtomic and ReadFile report missing paths as NotFound") {
   TempDir dir;
   RealFileSystem real;
